@@ -1,0 +1,349 @@
+/*
+ * agentgatectl: the operator's command line for what agentgate keeps in
+ * PostgreSQL — schema migrations, agents, revocations and grants. It reads
+ * the daemon's own INI file (only [store] dsn and the [idp] section names
+ * matter here) and talks to PostgreSQL with one blocking connection.
+ *
+ * It does not talk to running gateways: they learn of revocations through
+ * PostgreSQL NOTIFY, which the revoke command sends in the same transaction.
+ *
+ * Exit status: 0 on success, 1 when the operation failed (message on
+ * stderr), 2 on usage or configuration errors.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+#define EXIT_FAILED 1
+#define EXIT_USAGE 2
+#define MAX_ARGS 8
+
+static const char usage_text[] =
+    "usage: agentgatectl -c FILE COMMAND [ARGS]\n"
+    "\n"
+    "Manage the agentgate database named by [store] dsn in FILE.\n"
+    "\n"
+    "commands:\n"
+    "  migrate                              apply pending schema migrations\n"
+    "  agent add NAME --idp IDP --subject SUBJECT\n"
+    "                                       register an agent; IDP names an\n"
+    "                                       [idp IDP] section of FILE\n"
+    "  agent list                           list agents, status and grants\n"
+    "  agent show NAME                      one agent, its grants and its\n"
+    "                                       last sessions\n"
+    "  agent revoke NAME [--reason TEXT]    revoke an agent; running gateways\n"
+    "                                       close its sessions at once\n"
+    "  agent restore NAME                   undo a revocation\n"
+    "  grant AGENT CONNECTION               allow AGENT to use CONNECTION\n"
+    "  revoke-grant AGENT CONNECTION        withdraw that permission\n"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE   configuration file (required)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 success, 1 operation failed, 2 usage or configuration "
+    "error.\n";
+
+/* What the command line asked for, before anything is opened. */
+struct request {
+	const char *config;
+	const char *words[MAX_ARGS]; /* command words and positionals */
+	size_t n_words;
+	const char *idp;
+	const char *subject;
+	const char *reason;
+};
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "agentgatectl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'agentgatectl --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* Takes the value of --name VALUE or --name=VALUE at argv[*i]. Returns 0
+ * when argv[*i] is not that option, 1 when taken, -1 on error. */
+static int take_option(int argc, char **argv, int *i, const char *name,
+                       const char **dst)
+{
+	const char *arg = argv[*i];
+	size_t n = strlen(name);
+
+	if (strncmp(arg, name, n) != 0 || (arg[n] != '\0' && arg[n] != '='))
+		return 0;
+	if (*dst != NULL) {
+		(void)usage_error("%s given twice", name);
+		return -1;
+	}
+	if (arg[n] == '=') {
+		*dst = arg + n + 1;
+		return 1;
+	}
+	if (*i + 1 >= argc) {
+		(void)usage_error("%s needs a value", name);
+		return -1;
+	}
+	*dst = argv[++*i];
+	return 1;
+}
+
+/* Returns -1 when parsed, else an exit status (0 for --help). */
+static int parse(int argc, char **argv, struct request *rq)
+{
+	int i;
+	bool command_seen = false;
+
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int r;
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+		    (!command_seen && strcmp(arg, "help") == 0)) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!command_seen) {
+			if (strcmp(arg, "-c") == 0)
+				arg = "--config";
+			if (arg != argv[i]) {
+				/* "-c FILE": same as "--config FILE" */
+				if (rq->config != NULL)
+					return usage_error("%s given twice", "-c");
+				if (i + 1 >= argc)
+					return usage_error("%s needs a value", "-c");
+				rq->config = argv[++i];
+				continue;
+			}
+			r = take_option(argc, argv, &i, "--config", &rq->config);
+			if (r < 0)
+				return EXIT_USAGE;
+			if (r > 0)
+				continue;
+		} else {
+			r = take_option(argc, argv, &i, "--idp", &rq->idp);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--subject",
+				                &rq->subject);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--reason",
+				                &rq->reason);
+			if (r < 0)
+				return EXIT_USAGE;
+			if (r > 0)
+				continue;
+		}
+		if (arg[0] == '-' && arg[1] != '\0')
+			return usage_error("unknown option '%s'", arg);
+		if (rq->n_words == MAX_ARGS)
+			return usage_error("too many arguments");
+		rq->words[rq->n_words++] = arg;
+		command_seen = true;
+	}
+	return -1;
+}
+
+/* One row of the command table. */
+struct command {
+	const char *w1, *w2;   /* command words; w2 NULL for one word */
+	size_t positionals;    /* after the command words */
+	bool idp_subject;      /* --idp and --subject required */
+	bool reason;           /* --reason allowed */
+	const char *syntax;
+};
+
+static const struct command commands[] = {
+	{"migrate", NULL, 0, false, false, "migrate"},
+	{"agent", "add", 1, true, false,
+	 "agent add NAME --idp IDP --subject SUBJECT"},
+	{"agent", "list", 0, false, false, "agent list"},
+	{"agent", "show", 1, false, false, "agent show NAME"},
+	{"agent", "revoke", 1, false, true, "agent revoke NAME [--reason TEXT]"},
+	{"agent", "restore", 1, false, false, "agent restore NAME"},
+	{"grant", NULL, 2, false, false, "grant AGENT CONNECTION"},
+	{"revoke-grant", NULL, 2, false, false,
+	 "revoke-grant AGENT CONNECTION"},
+	{NULL, NULL, 0, false, false, NULL},
+};
+
+/* Finds the command and checks its arguments. NULL after printing a usage
+ * error. *args points at its positionals. */
+static const struct command *match(const struct request *rq,
+                                   const char *const **args)
+{
+	const struct command *c;
+
+	if (rq->n_words == 0) {
+		(void)usage_error("no command given");
+		return NULL;
+	}
+	for (c = commands; c->w1 != NULL; c++) {
+		size_t nw = c->w2 ? 2 : 1;
+
+		if (strcmp(rq->words[0], c->w1) != 0)
+			continue;
+		if (c->w2 != NULL &&
+		    (rq->n_words < 2 || strcmp(rq->words[1], c->w2) != 0))
+			continue;
+		if (rq->n_words != nw + c->positionals) {
+			(void)usage_error("usage: agentgatectl -c FILE %s",
+			                  c->syntax);
+			return NULL;
+		}
+		if (!c->idp_subject && (rq->idp || rq->subject)) {
+			(void)usage_error("--idp and --subject belong to 'agent "
+			                  "add'");
+			return NULL;
+		}
+		if (c->idp_subject && (!rq->idp || !rq->subject)) {
+			(void)usage_error("usage: agentgatectl -c FILE %s",
+			                  c->syntax);
+			return NULL;
+		}
+		if (!c->reason && rq->reason) {
+			(void)usage_error("--reason belongs to 'agent revoke'");
+			return NULL;
+		}
+		*args = rq->words + nw;
+		return c;
+	}
+	if (strcmp(rq->words[0], "agent") == 0)
+		(void)usage_error("unknown agent command '%s'",
+		                  rq->n_words > 1 ? rq->words[1] : "");
+	else
+		(void)usage_error("unknown command '%s'", rq->words[0]);
+	return NULL;
+}
+
+/* agent add: the IdP must be one this configuration knows. */
+static bool check_idp(const struct cfg *cfg, const char *idp, char *err,
+                      size_t errlen)
+{
+	struct core_buf known = {0};
+	size_t i;
+
+	if (cfg_find_idp(cfg, idp) != NULL)
+		return true;
+	for (i = 0; i < cfg->n_idps; i++) {
+		if (i > 0)
+			core_buf_append_str(&known, ", ");
+		core_buf_append_str(&known, cfg->idps[i].name);
+	}
+	core_buf_append(&known, "", 1);
+	snprintf(err, errlen, "%s has no [idp %s] section (known: %s)",
+	         cfg->path ? cfg->path : "the configuration", idp,
+	         cfg->n_idps ? (const char *)known.data : "none");
+	core_buf_free(&known);
+	return false;
+}
+
+static bool run(const struct command *c, const char *const *args,
+                const struct request *rq, const struct cfg *cfg,
+                struct store_admin *a, char *err, size_t errlen)
+{
+	const char *cmd = c->w2 ? c->w2 : c->w1;
+
+	if (strcmp(cmd, "migrate") == 0)
+		return store_admin_migrate(a, stdout, err, errlen);
+	if (strcmp(cmd, "add") == 0) {
+		if (!check_idp(cfg, rq->idp, err, errlen) ||
+		    !store_admin_agent_add(a, args[0], rq->idp, rq->subject, err,
+		                           errlen))
+			return false;
+		printf("agent '%s' added\n", args[0]);
+		return true;
+	}
+	if (strcmp(cmd, "list") == 0)
+		return store_admin_agent_list(a, stdout, err, errlen);
+	if (strcmp(cmd, "show") == 0)
+		return store_admin_agent_show(a, args[0], stdout, err, errlen);
+	if (strcmp(cmd, "revoke") == 0) {
+		if (!store_admin_agent_revoke(a, args[0], rq->reason, err, errlen))
+			return false;
+		printf("agent '%s' revoked\n", args[0]);
+		return true;
+	}
+	if (strcmp(cmd, "restore") == 0) {
+		if (!store_admin_agent_restore(a, args[0], err, errlen))
+			return false;
+		printf("agent '%s' restored\n", args[0]);
+		return true;
+	}
+	if (strcmp(cmd, "grant") == 0) {
+		if (cfg_find_connection(cfg, args[1]) == NULL)
+			fprintf(stderr,
+			        "agentgatectl: warning: %s has no [connection %s] "
+			        "section\n",
+			        cfg->path ? cfg->path : "the configuration",
+			        args[1]);
+		if (!store_admin_grant(a, args[0], args[1], err, errlen))
+			return false;
+		printf("agent '%s' may use connection '%s'\n", args[0], args[1]);
+		return true;
+	}
+	if (strcmp(cmd, "revoke-grant") == 0) {
+		if (!store_admin_revoke_grant(a, args[0], args[1], err, errlen))
+			return false;
+		printf("agent '%s' may no longer use connection '%s'\n", args[0],
+		       args[1]);
+		return true;
+	}
+	snprintf(err, errlen, "internal error: unhandled command");
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct request rq = {0};
+	const struct command *c = NULL;
+	const char *const *args = NULL;
+	struct cfg *cfg = NULL;
+	struct store_admin *a = NULL;
+	char err[1024] = "";
+	int status;
+
+	log_set_level(LOG_WARN);
+	status = parse(argc, argv, &rq);
+	if (status >= 0)
+		return status;
+	c = match(&rq, &args);
+	if (c == NULL)
+		return EXIT_USAGE;
+	if (rq.config == NULL)
+		return usage_error("no configuration file: use -c FILE");
+
+	cfg = cfg_load(rq.config, err, sizeof(err));
+	if (cfg == NULL) {
+		fprintf(stderr, "agentgatectl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	a = store_admin_connect(cfg->store.dsn, err, sizeof(err));
+	if (a == NULL) {
+		fprintf(stderr, "agentgatectl: %s\n", err);
+		cfg_free(cfg);
+		return EXIT_FAILED;
+	}
+	status = EXIT_SUCCESS;
+	if (!run(c, args, &rq, cfg, a, err, sizeof(err))) {
+		fprintf(stderr, "agentgatectl: %s\n", err);
+		status = EXIT_FAILED;
+	}
+	if (fflush(stdout) != 0) {
+		perror("agentgatectl: stdout");
+		status = EXIT_FAILED;
+	}
+	store_admin_close(a);
+	cfg_free(cfg);
+	return status;
+}

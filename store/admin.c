@@ -1,0 +1,437 @@
+/*
+ * Blocking administration for agentgatectl: one libpq connection, the agent
+ * registry (add, list, show, revoke, restore) and grants. Every value goes
+ * to the server as a query parameter. Failures come back as one line meant
+ * for an operator ("no agent named 'x'"), never as a bare SQLSTATE.
+ *
+ * A revocation and its NOTIFY are one statement, hence one transaction: the
+ * gateways hear of it exactly when it is committed. Nothing here runs on the
+ * event loop; the gateway itself never calls these functions.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/internal.h"
+
+#define AGENT_NAME_MAX 64
+/* Sessions listed by `agent show`. */
+#define SHOW_SESSIONS "10"
+#define TS(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS\"Z\"')"
+
+struct store_admin *store_admin_connect(const char *dsn, char *err,
+                                        size_t errlen)
+{
+	const char *kw[STORE_PG_PARAMS + 1];
+	const char *val[STORE_PG_PARAMS + 1];
+	struct store_admin *a = NULL;
+	PGconn *pg = NULL;
+	char msg[512];
+
+	store_pg_params(dsn ? dsn : "", "agentgatectl", kw, val);
+	pg = PQconnectdbParams(kw, val, 1);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		store_pg_error(pg, msg, sizeof(msg));
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
+		PQfinish(pg);
+		return NULL;
+	}
+	store_pg_quiet(pg);
+	a = core_xcalloc(1, sizeof(*a));
+	a->pg = pg;
+	return a;
+}
+
+void store_admin_close(struct store_admin *a)
+{
+	if (a == NULL)
+		return;
+	PQfinish(a->pg);
+	free(a);
+}
+
+/* Describes a failed result in one line, with a hint when the schema is
+ * missing. */
+static void result_error(PGconn *pg, const PGresult *res, char *err,
+                         size_t errlen)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)
+	                      : NULL;
+
+	if (msg == NULL) {
+		store_pg_error(pg, err, errlen);
+		return;
+	}
+	if (state != NULL && strcmp(state, "42P01") == 0)
+		snprintf(err, errlen, "%s (has 'agentgatectl migrate' been run?)",
+		         msg);
+	else
+		snprintf(err, errlen, "%s", msg);
+}
+
+/* Runs a parameterised query; NULL with err set unless it returned `want`. */
+static PGresult *run(struct store_admin *a, const char *sql, int n,
+                     const char *const *params, ExecStatusType want,
+                     char *err, size_t errlen)
+{
+	PGresult *res = PQexecParams(a->pg, sql, n, NULL, params, NULL, NULL, 0);
+
+	if (PQresultStatus(res) != want) {
+		result_error(a->pg, res, err, errlen);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* "active", "revoked", or NULL when there is no such agent (err set).
+ * Returns false on a query failure. */
+static bool agent_status(struct store_admin *a, const char *name,
+                         char *status, size_t statuslen, char *err,
+                         size_t errlen)
+{
+	const char *params[1] = {name};
+	PGresult *res = run(a, "SELECT status FROM agents WHERE name = $1", 1,
+	                    params, PGRES_TUPLES_OK, err, errlen);
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0) {
+		snprintf(err, errlen, "no agent named '%s'", name);
+		PQclear(res);
+		return false;
+	}
+	snprintf(status, statuslen, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return true;
+}
+
+static bool valid_agent_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > AGENT_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool store_admin_agent_add(struct store_admin *a, const char *name,
+                           const char *idp, const char *subject, char *err,
+                           size_t errlen)
+{
+	const char *params[3] = {name, idp, subject};
+	PGresult *res = NULL;
+	const char *state, *constraint;
+
+	if (!valid_agent_name(name)) {
+		snprintf(err, errlen,
+		         "invalid agent name '%s': use 1 to %d letters, digits, "
+		         "'_', '.' or '-'",
+		         name, AGENT_NAME_MAX);
+		return false;
+	}
+	if (idp[0] == '\0' || subject[0] == '\0') {
+		snprintf(err, errlen, "the idp and the subject must not be empty");
+		return false;
+	}
+	res = PQexecParams(a->pg,
+	                   "INSERT INTO agents (name, idp, subject) "
+	                   "VALUES ($1, $2, $3)",
+	                   3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+		PQclear(res);
+		return true;
+	}
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	if (state && strcmp(state, "23505") == 0 && constraint &&
+	    strcmp(constraint, "agents_name_key") == 0) {
+		snprintf(err, errlen, "agent '%s' already exists", name);
+	} else if (state && strcmp(state, "23505") == 0 && constraint &&
+	           strcmp(constraint, "agents_idp_subject_key") == 0) {
+		PGresult *other = PQexecParams(
+		    a->pg, "SELECT name FROM agents WHERE idp = $1 AND subject = $2",
+		    2, NULL, params + 1, NULL, NULL, 0);
+
+		if (PQresultStatus(other) == PGRES_TUPLES_OK &&
+		    PQntuples(other) == 1)
+			snprintf(err, errlen,
+			         "agent '%s' already has idp '%s' and subject '%s'",
+			         PQgetvalue(other, 0, 0), idp, subject);
+		else
+			snprintf(err, errlen,
+			         "an agent with idp '%s' and subject '%s' already "
+			         "exists",
+			         idp, subject);
+		PQclear(other);
+	} else {
+		result_error(a->pg, res, err, errlen);
+	}
+	PQclear(res);
+	return false;
+}
+
+/* Prints a value from the database with control characters replaced, so a
+ * stored subject or reason cannot drive the operator's terminal. */
+static void put_safe(FILE *out, const char *s, int width)
+{
+	int n = 0;
+
+	for (; *s; s++, n++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
+	for (; n < width; n++)
+		fputc(' ', out);
+}
+
+bool store_admin_agent_list(struct store_admin *a, FILE *out, char *err,
+                            size_t errlen)
+{
+	static const char *const head[] = {"NAME",   "IDP",    "SUBJECT",
+	                                   "STATUS", "GRANTS", "CREATED"};
+	int widths[6];
+	int i, j, rows;
+	PGresult *res = run(
+	    a,
+	    "SELECT a.name, a.idp, a.subject, a.status, "
+	    "coalesce((SELECT string_agg(g.connection, ',' ORDER BY g.connection)"
+	    " FROM agent_grants g WHERE g.agent_id = a.id), '-'), " TS(
+	        "a.created_at") " FROM agents a ORDER BY a.name",
+	    0, NULL, PGRES_TUPLES_OK, err, errlen);
+
+	if (res == NULL)
+		return false;
+	rows = PQntuples(res);
+	if (rows == 0) {
+		fprintf(out, "no agents registered\n");
+		PQclear(res);
+		return true;
+	}
+	for (j = 0; j < 6; j++) {
+		widths[j] = (int)strlen(head[j]);
+		for (i = 0; i < rows; i++)
+			if (PQgetlength(res, i, j) > widths[j])
+				widths[j] = PQgetlength(res, i, j);
+	}
+	for (j = 0; j < 6; j++) {
+		put_safe(out, head[j], j < 5 ? widths[j] + 2 : 0);
+	}
+	fputc('\n', out);
+	for (i = 0; i < rows; i++) {
+		for (j = 0; j < 6; j++)
+			put_safe(out, PQgetvalue(res, i, j),
+			         j < 5 ? widths[j] + 2 : 0);
+		fputc('\n', out);
+	}
+	PQclear(res);
+	return true;
+}
+
+bool store_admin_agent_show(struct store_admin *a, const char *name, FILE *out,
+                            char *err, size_t errlen)
+{
+	const char *params[1] = {name};
+	const char *agent_id[1];
+	PGresult *agent = NULL, *grants = NULL, *sessions = NULL;
+	bool ok = false;
+	int i;
+
+	agent = run(a,
+	            "SELECT id, name, idp, subject, status, " TS(
+	                "created_at") ", coalesce(" TS("revoked_at") ", ''), "
+	                              "coalesce(revoke_reason, '') "
+	                              "FROM agents WHERE name = $1",
+	            1, params, PGRES_TUPLES_OK, err, errlen);
+	if (agent == NULL)
+		goto out;
+	if (PQntuples(agent) == 0) {
+		snprintf(err, errlen, "no agent named '%s'", name);
+		goto out;
+	}
+	agent_id[0] = PQgetvalue(agent, 0, 0);
+	grants = run(a,
+	             "SELECT connection, " TS("created_at") " FROM agent_grants "
+	                                                    "WHERE agent_id = $1 "
+	                                                    "ORDER BY connection",
+	             1, agent_id, PGRES_TUPLES_OK, err, errlen);
+	if (grants == NULL)
+		goto out;
+	sessions = run(
+	    a,
+	    "SELECT id, coalesce(" TS("started_at") ", '-'), coalesce(" TS(
+	        "ended_at") ", '-'), coalesce(connection, '-'), "
+	                    "coalesce(client_addr, '-'), "
+	                    "coalesce(statements::text, '-'), "
+	                    "coalesce(end_reason, '') FROM sessions "
+	                    "WHERE agent_id = $1 "
+	                    "ORDER BY started_at DESC NULLS LAST "
+	                    "LIMIT " SHOW_SESSIONS,
+	    1, agent_id, PGRES_TUPLES_OK, err, errlen);
+	if (sessions == NULL)
+		goto out;
+
+	fprintf(out, "name:     ");
+	put_safe(out, PQgetvalue(agent, 0, 1), 0);
+	fprintf(out, "\nid:       %s\nidp:      ", PQgetvalue(agent, 0, 0));
+	put_safe(out, PQgetvalue(agent, 0, 2), 0);
+	fprintf(out, "\nsubject:  ");
+	put_safe(out, PQgetvalue(agent, 0, 3), 0);
+	fprintf(out, "\nstatus:   %s", PQgetvalue(agent, 0, 4));
+	if (strcmp(PQgetvalue(agent, 0, 4), "revoked") == 0) {
+		fprintf(out, " since %s", PQgetvalue(agent, 0, 6));
+		if (PQgetvalue(agent, 0, 7)[0] != '\0') {
+			fprintf(out, ": ");
+			put_safe(out, PQgetvalue(agent, 0, 7), 0);
+		}
+	}
+	fprintf(out, "\ncreated:  %s\ngrants:  ", PQgetvalue(agent, 0, 5));
+	if (PQntuples(grants) == 0)
+		fprintf(out, " none");
+	for (i = 0; i < PQntuples(grants); i++) {
+		fputc(i == 0 ? ' ' : ',', out);
+		if (i > 0)
+			fputc(' ', out);
+		put_safe(out, PQgetvalue(grants, i, 0), 0);
+	}
+	fprintf(out, "\nlast sessions:");
+	if (PQntuples(sessions) == 0)
+		fprintf(out, " none\n");
+	else
+		fprintf(out, "\n  %-36s  %-20s  %-20s  %s\n", "SESSION", "STARTED",
+		        "ENDED", "CONNECTION  CLIENT  STATEMENTS  END");
+	for (i = 0; i < PQntuples(sessions); i++) {
+		int j;
+
+		fprintf(out, "  %-36s  %-20s  %-20s", PQgetvalue(sessions, i, 0),
+		        PQgetvalue(sessions, i, 1), PQgetvalue(sessions, i, 2));
+		for (j = 3; j < 7; j++) {
+			fputs("  ", out);
+			put_safe(out, PQgetvalue(sessions, i, j), 0);
+		}
+		fputc('\n', out);
+	}
+	ok = true;
+out:
+	PQclear(agent);
+	PQclear(grants);
+	PQclear(sessions);
+	return ok;
+}
+
+bool store_admin_agent_revoke(struct store_admin *a, const char *name,
+                              const char *reason, char *err, size_t errlen)
+{
+	const char *params[2] = {name, reason && *reason ? reason : NULL};
+	char status[16];
+	PGresult *res = NULL;
+	int n;
+
+	/* One statement: the NOTIFY is sent when, and only if, the update
+	 * commits. Payload format: see STORE_REVOKE_CHANNEL. */
+	res = run(a,
+	          "WITH u AS (UPDATE agents SET status = 'revoked', "
+	          "revoked_at = now(), revoke_reason = $2 "
+	          "WHERE name = $1 AND status = 'active' "
+	          "RETURNING id, revoke_reason) "
+	          "SELECT id, pg_notify('" STORE_REVOKE_CHANNEL "', "
+	          "CASE WHEN revoke_reason IS NULL THEN id::text "
+	          "ELSE id::text || ' ' || left(revoke_reason, " /* chars */
+	          "1000) END) FROM u",
+	          2, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	if (agent_status(a, name, status, sizeof(status), err, errlen))
+		snprintf(err, errlen, "agent '%s' is already revoked", name);
+	return false;
+}
+
+bool store_admin_agent_restore(struct store_admin *a, const char *name,
+                               char *err, size_t errlen)
+{
+	const char *params[1] = {name};
+	char status[16];
+	PGresult *res = NULL;
+	int n;
+
+	res = run(a,
+	          "UPDATE agents SET status = 'active', revoked_at = NULL, "
+	          "revoke_reason = NULL WHERE name = $1 AND status = 'revoked' "
+	          "RETURNING id",
+	          1, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	if (agent_status(a, name, status, sizeof(status), err, errlen))
+		snprintf(err, errlen, "agent '%s' is not revoked", name);
+	return false;
+}
+
+bool store_admin_grant(struct store_admin *a, const char *agent,
+                       const char *connection, char *err, size_t errlen)
+{
+	const char *params[2] = {agent, connection};
+	char status[16];
+	PGresult *res = NULL;
+	int n;
+
+	if (connection[0] == '\0') {
+		snprintf(err, errlen, "the connection name must not be empty");
+		return false;
+	}
+	res = run(a,
+	          "INSERT INTO agent_grants (agent_id, connection) "
+	          "SELECT id, $2 FROM agents WHERE name = $1 "
+	          "ON CONFLICT DO NOTHING RETURNING agent_id",
+	          2, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	if (agent_status(a, agent, status, sizeof(status), err, errlen))
+		snprintf(err, errlen,
+		         "agent '%s' is already granted connection '%s'", agent,
+		         connection);
+	return false;
+}
+
+bool store_admin_revoke_grant(struct store_admin *a, const char *agent,
+                              const char *connection, char *err,
+                              size_t errlen)
+{
+	const char *params[2] = {agent, connection};
+	char status[16];
+	PGresult *res = NULL;
+	int n;
+
+	res = run(a,
+	          "DELETE FROM agent_grants g USING agents a "
+	          "WHERE g.agent_id = a.id AND a.name = $1 "
+	          "AND g.connection = $2 RETURNING g.agent_id",
+	          2, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	if (agent_status(a, agent, status, sizeof(status), err, errlen))
+		snprintf(err, errlen, "agent '%s' has no grant for connection '%s'",
+		         agent, connection);
+	return false;
+}

@@ -1,0 +1,323 @@
+/*
+ * store internals shared by the store's files and its unit tests: the
+ * compiled-in migrations, SQL literal building, the audit record queue, the
+ * asynchronous PostgreSQL connection driver and the store object itself.
+ *
+ * Nothing here is part of the module's interface; other modules include
+ * store/store.h only.
+ */
+#ifndef AGENTGATE_STORE_INTERNAL_H
+#define AGENTGATE_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct event;
+
+/* ------------------------------------------------------------ migrations */
+
+/* One file sql/NNN_name.sql, embedded at build time. */
+struct store_migration {
+	int version;       /* NNN */
+	const char *name;  /* "NNN_name" */
+	const char *sql;   /* NUL-terminated file contents */
+	size_t len;
+};
+
+/* Generated from sql/ at build time: sorted by file name, terminated by an
+ * entry with a NULL name. */
+extern const struct store_migration store_migrations[];
+extern const size_t store_migrations_count;
+
+/* Checks that the compiled-in list is usable: versions strictly increasing
+ * from 1, names starting with their three-digit version. */
+bool store_migrations_check(const struct store_migration *list, size_t n,
+                            char *err, size_t errlen) CORE_WUR;
+
+/* The blocking connection behind agentgatectl. */
+struct store_admin {
+	PGconn *pg;
+};
+
+/* Routes libpq notices (e.g. "already exists, skipping") to the debug log
+ * instead of stderr. */
+void store_pg_quiet(PGconn *pg);
+
+/* The newest applied version on a blocking connection; 0 when the schema
+ * has never been migrated. */
+bool store_pg_schema_version(PGconn *pg, int *version, char *err,
+                             size_t errlen) CORE_WUR;
+
+/* ------------------------------------------------------------ SQL text */
+
+/* Channel used for revocation wake-ups. The payload is the agent id in
+ * decimal, then, when a reason was given, one space and the reason
+ * (truncated by the sender to STORE_NOTIFY_REASON_MAX characters):
+ * "42" or "42 key leaked". */
+#define STORE_REVOKE_CHANNEL "agentgate_revoke"
+/* NOTIFY payloads are limited to 8000 bytes; stay well below it. */
+#define STORE_NOTIFY_REASON_MAX 1000
+
+bool store_parse_revoke_payload(const char *payload, int64_t *id,
+                                const char **reason) CORE_WUR;
+
+/* Appends `s` as an escape-string literal E'...' (quotes and backslashes
+ * doubled), or NULL when s is NULL. The text is made valid UTF-8 first.
+ * Escape-string syntax reads the same whatever standard_conforming_strings
+ * says, so batches never depend on that setting. */
+void store_sql_str(struct core_buf *b, const char *s);
+/* Appends the bytes as a text literal made valid UTF-8 (NUL and invalid
+ * sequences become U+FFFD). Returns true when nothing had to change. */
+bool store_sql_text(struct core_buf *b, const void *data, size_t len);
+/* Appends E'\\x...' (bytea hex input). */
+void store_sql_bytea(struct core_buf *b, const void *data, size_t len);
+void store_sql_i64(struct core_buf *b, int64_t v);
+/* Microseconds since the epoch as a timestamptz literal in UTC:
+ * '2024-05-01 12:00:00.000001+00'; NULL outside the years 1 to 9999. */
+void store_sql_ts(struct core_buf *b, int64_t us);
+/* 8-4-4-4-12 hexadecimal digits. */
+bool store_uuid_valid(const char *s);
+
+/* Connection keywords shared by every connection we open: defaults the DSN
+ * may override (application name, keepalives, connect timeout), the DSN
+ * itself, then what we insist on (client_encoding UTF8). */
+#define STORE_PG_PARAMS 8
+void store_pg_params(const char *dsn, const char *app,
+                     const char *keywords[STORE_PG_PARAMS + 1],
+                     const char *values[STORE_PG_PARAMS + 1]);
+/* libpq's last error as one line (trailing newline removed). */
+void store_pg_error(PGconn *pg, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ recorder */
+
+enum rec_kind {
+	REC_SESSION_START,
+	REC_SESSION_END,
+	REC_STMT,         /* statement begin, possibly with its outcome merged */
+	REC_STMT_UPDATE,  /* outcome of a statement whose begin was taken */
+	REC_AUTH,
+	REC_KIND_COUNT,
+};
+
+enum rec_where {
+	REC_QUEUED,  /* in store_rq.q (taken when part of the batch in flight) */
+	REC_PARKED,  /* written, but the caller still holds its handle */
+};
+
+/* Common head of every queued record. */
+struct rec {
+	struct rec *prev, *next;
+	uint64_t queued_ms;
+	size_t bytes;          /* memory accounted against the queue */
+	uint8_t kind;          /* enum rec_kind */
+	uint8_t where;         /* enum rec_where */
+	bool taken;            /* part of the batch in flight */
+	char session_id[37];
+};
+
+struct rec_outcome {
+	enum store_stmt_status status;
+	int64_t duration_us;
+	int64_t rows_affected;
+	int64_t rows_returned;
+	uint16_t error_code;
+	char *error_message;   /* malloc, may be NULL */
+};
+
+/* The handle store_stmt_begin() returns is the statement record itself. */
+struct store_stmt {
+	struct rec h;
+	uint64_t seq;
+	int64_t started_us;
+	uint8_t command;
+	bool has_outcome;      /* store_stmt_done merged into this record */
+	bool handle_live;      /* the caller has not called store_stmt_done */
+	bool has_text;
+	struct rec_outcome out;
+	const char *command_name;  /* points into blob, may be NULL */
+	const uint8_t *text;       /* into blob, or text_heap when large */
+	uint8_t *text_heap;        /* freed as soon as the record is written */
+	size_t text_len;
+	char blob[];
+};
+
+/* Statement text up to this size lives inside its record (one allocation
+ * per statement); larger text gets its own, released once written, so a
+ * long-running statement does not pin a large text until it ends. */
+#define STORE_INLINE_TEXT_MAX 1024
+
+struct rec_list {
+	struct rec *head, *tail;
+	size_t n;
+};
+
+/* The bounded queue of audit records, free of any I/O so it can be tested
+ * alone. The first n_taken records of q form the batch in flight. */
+struct store_rq {
+	struct rec_list q;
+	struct rec_list parked;
+	size_t n_taken;
+	size_t bytes;
+	size_t limit;          /* queue_size */
+	size_t batch_size;
+	uint64_t grace_ms;
+	size_t salvage;        /* records still to be sent one per batch */
+	uint64_t (*now_ms)(void);
+	struct core_buf group[REC_KIND_COUNT];
+	uint64_t queued, written, dropped_auth, dropped_invalid;
+	uint64_t batches, batch_failures;
+	char why[80];
+};
+
+/* Memory a queue may hold in records, whatever queue_size says: a statement
+ * can be as large as a MySQL packet, so the count alone is no bound. */
+#define STORE_QUEUE_MAX_BYTES ((size_t)256 << 20)
+/* A batch stops growing past this many bytes of SQL (at least one record
+ * is always sent), so one round trip stays reasonable. */
+#define STORE_BATCH_MAX_BYTES ((size_t)8 << 20)
+
+void store_rq_init(struct store_rq *rq, const struct cfg_store *cfg);
+void store_rq_free(struct store_rq *rq);
+/* Records waiting that are not in flight. */
+size_t store_rq_waiting(const struct store_rq *rq);
+bool store_rq_full(const struct store_rq *rq);
+/* Builds the next batch as one SQL text into `sql` (NUL-terminated) and
+ * marks its records taken. Returns the number taken; 0 when nothing is
+ * waiting or a batch is already in flight. `instance_lit` is the instance
+ * name already written as a literal. */
+size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
+                     struct core_buf *sql);
+/* The batch in flight was committed. */
+void store_rq_batch_ok(struct store_rq *rq);
+/* The batch in flight may not have been written (connection lost, server
+ * unavailable): it stays at the head of the queue and is sent again. */
+void store_rq_batch_retry(struct store_rq *rq);
+/* PostgreSQL refused the batch's data. A batch of several records is split
+ * and its records sent one at a time; a single refused record is dropped
+ * and counted (it would block the queue forever otherwise). */
+void store_rq_batch_rejected(struct store_rq *rq, const char *why);
+
+/* ------------------------------------------------------- async driver */
+
+enum pgc_state {
+	PGC_DOWN,        /* no connection; a reconnect timer may be armed */
+	PGC_CONNECTING,  /* PQconnectPoll in progress */
+	PGC_IDLE,        /* connected, nothing in flight */
+	PGC_BUSY,        /* one query in flight */
+};
+
+struct pgconn;
+
+struct pgconn_ops {
+	/* Connected after having been down; state is PGC_IDLE. */
+	void (*up)(struct pgconn *pc);
+	/* One result of the query in flight; the driver clears it after. */
+	void (*result)(struct pgconn *pc, const PGresult *res);
+	/* Every result has been read; state is PGC_IDLE again. */
+	void (*done)(struct pgconn *pc);
+	/* The connection was lost (with or without a query in flight). */
+	void (*down)(struct pgconn *pc);
+	/* A notification arrived (may be NULL). */
+	void (*notify)(struct pgconn *pc, const PGnotify *n);
+};
+
+struct pgconn {
+	struct event_base *base;   /* NULL: driven by store_pgc_drive only */
+	const char *name;          /* "recorder", "lookup": for logs */
+	const struct pgconn_ops *ops;
+	void *owner;
+	const char *dsn;
+	PGconn *pg;
+	enum pgc_state state;
+	PostgresPollingStatusType polling;
+	int fd;
+	struct event *rd_ev, *wr_ev;
+	struct event *timer;       /* reconnect wait, connect or query timeout */
+	uint64_t reconnect_ms;
+	uint64_t down_since_ms;
+	unsigned attempts;         /* failed attempts since the last loss */
+	bool closing;              /* no more reconnect timers */
+};
+
+#define STORE_CONNECT_TIMEOUT_MS 10000
+
+void store_pgc_init(struct pgconn *pc, struct event_base *base,
+                    const char *name, const char *dsn, uint64_t reconnect_ms,
+                    const struct pgconn_ops *ops, void *owner);
+/* Connect blocking (start-up): fails with a reason. */
+bool store_pgc_connect_blocking(struct pgconn *pc, char *err,
+                                size_t errlen) CORE_WUR;
+/* After a blocking connect and setup: go non-blocking on the loop. */
+bool store_pgc_go_async(struct pgconn *pc, char *err, size_t errlen) CORE_WUR;
+/* Starts an asynchronous connection attempt now. */
+void store_pgc_connect_async(struct pgconn *pc);
+/* Sends one query (several statements allowed when nparams is 0). False
+ * when it could not be sent: the connection is then down and ops->down
+ * has run. */
+bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
+                    const char *const *params, uint64_t timeout_ms) CORE_WUR;
+/* Drops the connection (ops->down runs) and reconnects later. */
+void store_pgc_reset(struct pgconn *pc, const char *why);
+/* Blocking: waits once (at most until deadline_ms) for the connection's
+ * socket and processes what arrived. False when there is nothing to wait
+ * for (idle or down) or the deadline passed. */
+bool store_pgc_drive(struct pgconn *pc, uint64_t deadline_ms);
+bool store_pgc_is_up(const struct pgconn *pc);
+void store_pgc_close(struct pgconn *pc);
+
+/* ------------------------------------------------------------ store */
+
+struct store_op;
+
+struct op_list {
+	struct store_op *head, *tail;
+	size_t n;
+};
+
+enum lk_job {
+	LK_NONE,
+	LK_LOOKUP,   /* st->lk_op in flight */
+	LK_RESYNC,   /* LISTEN + every revoked agent, after a reconnect */
+};
+
+struct store {
+	struct event_base *base;
+	struct cfg_store cfg;      /* cfg.dsn points to dsn below */
+	char *dsn;
+	char *instance;
+	char *instance_lit;        /* instance as an SQL literal */
+
+	struct store_rq rq;
+	struct pgconn rec;         /* recorder: batched writes */
+	struct core_buf batch_sql;
+	char batch_state[6];       /* SQLSTATE of the first error in a batch */
+	char batch_msg[256];
+	struct event *flush_timer;
+	struct event *kick_ev;
+
+	struct pgconn lk;          /* lookups + LISTEN */
+	struct op_list lk_pending;
+	struct op_list lk_done;
+	enum lk_job lk_job;
+	struct store_op *lk_op;
+	bool lk_failed;            /* the job in flight got an error result */
+	struct event *dispatch_ev;
+
+	store_revoke_cb revoke_cb;
+	void *revoke_arg;
+};
+
+/* A store with no connections and no event loop: records queue up and
+ * nothing is sent. Used by store_open and by tests. */
+struct store *store_new_detached(const struct cfg_store *cfg,
+                                 const char *instance);
+/* Asks the loop to send a batch soon (no-op without a loop). */
+void store_kick(struct store *st);
+
+#endif

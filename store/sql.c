@@ -1,0 +1,244 @@
+/*
+ * SQL text helpers for the store: literals for the recorder's batches,
+ * timestamps, UUID checks, the revocation NOTIFY payload, and the libpq
+ * connection keywords every store connection uses.
+ *
+ * Batches are sent as text we build ourselves, so everything a client or
+ * token controls passes through store_sql_str / store_sql_text here and
+ * nowhere else. Lookups and admin commands use query parameters instead and
+ * need none of this.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/internal.h"
+
+/* Appends s (n bytes of valid UTF-8 without NUL) inside E'...'. */
+static void append_escaped(struct core_buf *b, const char *s, size_t n)
+{
+	size_t i;
+	uint8_t *p;
+
+	/* Worst case every byte doubles; plus E, two quotes. */
+	core_buf_reserve(b, 2 * n + 3);
+	p = b->data + b->len;
+	*p++ = 'E';
+	*p++ = '\'';
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '\'' || c == '\\')
+			*p++ = (uint8_t)c;
+		*p++ = (uint8_t)c;
+	}
+	*p++ = '\'';
+	b->len = (size_t)(p - b->data);
+}
+
+/* True when every byte is 7-bit ASCII other than NUL: such text is valid
+ * UTF-8 as it is and needs no copy. */
+static bool plain_ascii(const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] == 0 || s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+bool store_sql_text(struct core_buf *b, const void *data, size_t len)
+{
+	char *clean = NULL;
+	bool lossless = false;
+
+	if (plain_ascii(data, len)) {
+		append_escaped(b, data, len);
+		return true;
+	}
+	clean = core_utf8_sanitize(data, len, &lossless);
+	append_escaped(b, clean, strlen(clean));
+	free(clean);
+	return lossless;
+}
+
+void store_sql_str(struct core_buf *b, const char *s)
+{
+	if (s == NULL) {
+		core_buf_append(b, "NULL", 4);
+		return;
+	}
+	(void)store_sql_text(b, s, strlen(s));
+}
+
+void store_sql_bytea(struct core_buf *b, const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *s = data;
+	uint8_t *p;
+	size_t i;
+
+	/* E'\\x' + two digits a byte + closing quote */
+	core_buf_reserve(b, 2 * len + 7);
+	p = b->data + b->len;
+	memcpy(p, "E'\\\\x", 6);
+	p += 6;
+	for (i = 0; i < len; i++) {
+		*p++ = (uint8_t)hex[s[i] >> 4];
+		*p++ = (uint8_t)hex[s[i] & 0x0f];
+	}
+	*p++ = '\'';
+	b->len = (size_t)(p - b->data);
+}
+
+void store_sql_i64(struct core_buf *b, int64_t v)
+{
+	char tmp[24];
+	char *p = tmp + sizeof(tmp);
+	/* Work on the magnitude as unsigned so INT64_MIN does not overflow. */
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	core_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void store_sql_ts(struct core_buf *b, int64_t us)
+{
+	/* Floor division, so times before 1970 keep a positive fraction. */
+	int64_t secs = us / 1000000;
+	int64_t frac = us % 1000000;
+	time_t t;
+	struct tm tm;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs -= 1;
+	}
+	t = (time_t)secs;
+	/* A year PostgreSQL or ISO text cannot hold means a broken clock or
+	 * caller: store no time rather than have the whole record refused. */
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 1 - 1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		core_buf_append_str(b, "NULL");
+		return;
+	}
+	core_buf_printf(b, "'%04d-%02d-%02d %02d:%02d:%02d.%06d+00'",
+	                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	                tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+bool store_uuid_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < 36; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (s[i] == '\0')
+			return false;
+		if (dash ? s[i] != '-' : !is_hex(s[i]))
+			return false;
+	}
+	return s[36] == '\0';
+}
+
+bool store_parse_revoke_payload(const char *payload, int64_t *id,
+                                const char **reason)
+{
+	char *end = NULL;
+	long long v;
+
+	if (payload == NULL || payload[0] < '0' || payload[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoll(payload, &end, 10);
+	if (errno != 0 || v <= 0)
+		return false;
+	if (*end == '\0') {
+		*reason = "";
+	} else if (*end == ' ') {
+		*reason = end + 1;
+	} else {
+		return false;
+	}
+	*id = (int64_t)v;
+	return true;
+}
+
+void store_pg_params(const char *dsn, const char *app,
+                     const char *keywords[STORE_PG_PARAMS + 1],
+                     const char *values[STORE_PG_PARAMS + 1])
+{
+	size_t i = 0;
+
+	/* Before the DSN, so that it may override them. Keepalives find a
+	 * peer that vanished without a reset within about a minute. */
+	keywords[i] = "fallback_application_name";
+	values[i++] = app;
+	keywords[i] = "connect_timeout";
+	values[i++] = "10";
+	keywords[i] = "keepalives";
+	values[i++] = "1";
+	keywords[i] = "keepalives_idle";
+	values[i++] = "30";
+	keywords[i] = "keepalives_interval";
+	values[i++] = "10";
+	keywords[i] = "keepalives_count";
+	values[i++] = "3";
+	/* Expanded as a connection string (expand_dbname = 1). */
+	keywords[i] = "dbname";
+	values[i++] = dsn;
+	/* After the DSN: batches are built as UTF-8 text. */
+	keywords[i] = "client_encoding";
+	values[i++] = "UTF8";
+	keywords[i] = NULL;
+	values[i] = NULL;
+}
+
+void store_pg_error(PGconn *pg, char *err, size_t errlen)
+{
+	const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
+	size_t n;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "unknown error";
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	snprintf(err, errlen, "%.*s", (int)n, msg);
+	/* Multi-line libpq messages read better on one line. */
+	for (char *p = err; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+}
+
+static void notice_to_debug(void *arg, const char *message)
+{
+	size_t n = strlen(message);
+
+	while (n > 0 && message[n - 1] == '\n')
+		n--;
+	log_debug("store: PostgreSQL says: %.*s", (int)n, message);
+}
+
+void store_pg_quiet(PGconn *pg)
+{
+	if (pg != NULL)
+		(void)PQsetNoticeProcessor(pg, notice_to_debug, NULL);
+}
