@@ -653,6 +653,9 @@ static bool validate(struct parser *p)
 			if (!strcmp(c->idps[j].issuer, d->issuer))
 				return fail(p, "[idp %s] has the same issuer as [idp %s]",
 				            d->name, c->idps[j].name);
+		if (*a == '\0')
+			return fail(p, "[idp %s] algorithms must name at least one "
+			            "algorithm", d->name);
 		while (*a) {
 			char alg[16];
 			size_t n = strcspn(a, ",");

@@ -179,32 +179,28 @@ static void openssl_reason(unsigned long e, char *out, size_t outlen,
 SSL_CTX *idp_http_ssl_ctx_new(const char *ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	const char *step = "cannot create a TLS context";
 	char why[160];
 
-	if (!ctx) {
-		openssl_reason(ERR_get_error(), why, sizeof why, "unknown error");
-		say(err, errlen, "cannot create a TLS context: %s", why);
-		return NULL;
-	}
+	if (!ctx)
+		goto fail;
+	step = "cannot require TLS 1.2";
 	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-		goto fail_ssl;
+		goto fail;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (ca_file) {
-		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-			openssl_reason(ERR_get_error(), why, sizeof why, "unreadable");
-			say(err, errlen, "cannot load CA file '%s': %s", ca_file, why);
-			goto fail;
-		}
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		goto fail_ssl;
-	}
+	step = ca_file ? "cannot load the CA file" : "cannot load the system CAs";
+	if (ca_file ? SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1
+	            : SSL_CTX_set_default_verify_paths(ctx) != 1)
+		goto fail;
 	ERR_clear_error();
 	return ctx;
 
-fail_ssl:
-	openssl_reason(ERR_get_error(), why, sizeof why, "unknown error");
-	say(err, errlen, "cannot set up TLS: %s", why);
 fail:
+	openssl_reason(ERR_get_error(), why, sizeof why, "unknown error");
+	if (ca_file)
+		say(err, errlen, "%s '%s': %s", step, ca_file, why);
+	else
+		say(err, errlen, "%s: %s", step, why);
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
 	return NULL;

@@ -38,7 +38,7 @@ static void backend_event_cb(struct bufferevent *bev, short what, void *arg);
 static void fail(struct session *s, const char *why)
 {
 	log_warn("session %s: backend %s: %s", s->id, s->backend->cfg->name, why);
-	session_backend_failed(s, CR_CONN_HOST_ERROR, why);
+	session_backend_failed(s, ER_BACKEND_UNAVAILABLE, why);
 }
 
 static void send_packet(struct session *s, const void *payload, size_t len)

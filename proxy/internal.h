@@ -183,6 +183,7 @@ struct session {
 	uint64_t statements;
 	bool recorded_start;
 	const char *end_reason;
+	uint64_t close_deadline_ms; /* give up flushing at this time */
 	char end_reason_buf[300];
 };
 

@@ -118,8 +118,11 @@ const char *mysql_command_name(uint8_t cmd);
 #define ER_TOO_MANY_USER_CONNECTIONS 1203 /* 42000 */
 #define ER_CONNECTION_KILLED 1927      /* 70100 */
 #define ER_SECURE_TRANSPORT_REQUIRED 3159 /* HY000 */
-#define CR_CONN_HOST_ERROR 2003        /* backend unreachable, HY000 */
-#define CR_SERVER_LOST 2013            /* backend lost mid-statement */
+/* Clients refuse server errors in their own 2000-2999 range, so backend
+ * trouble is told with server codes. */
+#define ER_BACKEND_UNAVAILABLE 1429    /* HY000, "unable to connect to
+                                          foreign data source" */
+#define ER_NET_READ_ERROR 1158         /* 08S01: backend lost mid-statement */
 #define ER_MALFORMED_PACKET 1835       /* HY000 */
 
 /* ------------------------------------------------------------- framing */

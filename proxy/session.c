@@ -34,10 +34,13 @@
 #define MAX_PREPARED 16382
 /* A closing session gets this long to flush its last packet. */
 #define CLOSE_FLUSH_MS 2000
+#define CLOSE_POLL_MS 10
 /* Unsent bytes below which a TLS filter's socket takes more. */
 #define SOCKET_WRITE_HIGH (256 * 1024)
 /* A MySQL user name (= connection name) is at most this long. */
 #define MAX_USER_LEN 64
+/* Command buffers larger than this are released after use. */
+#define CMD_BUFFER_KEEP (1024 * 1024)
 /* First byte of a TLS record carrying a handshake message. */
 #define TLS_HANDSHAKE_RECORD 0x16
 
@@ -201,10 +204,17 @@ static void free_cb(evutil_socket_t fd, short what, void *arg)
 	free(s);
 }
 
+/* Bytes still on their way to the client, in the TLS layer or below. */
+static bool output_pending(struct session *s)
+{
+	struct bufferevent *under = bufferevent_get_underlying(s->client);
+
+	return evbuffer_get_length(bufferevent_get_output(s->client)) > 0 ||
+	       (under && evbuffer_get_length(bufferevent_get_output(under)) > 0);
+}
+
 void session_close(struct session *s, const char *reason)
 {
-	struct timeval tv = {CLOSE_FLUSH_MS / 1000, 0};
-
 	if (closing(s))
 		return;
 	if (!s->end_reason) {
@@ -247,12 +257,12 @@ void session_close(struct session *s, const char *reason)
 		s->server = NULL;
 	}
 	evtimer_del(s->timer);
-	/* Let the last packet (an error, usually) reach the client, bounded. */
-	if (s->client &&
-	    evbuffer_get_length(bufferevent_get_output(s->client)) > 0) {
+	/* Let the last packet (an error, usually) reach the client, bounded:
+	 * polled, because a TLS filter passes it on to its socket in steps. */
+	if (s->client && output_pending(s)) {
 		bufferevent_disable(s->client, EV_READ);
-		bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
-		evtimer_add(s->timer, &tv);
+		s->close_deadline_ms = core_mono_ms() + CLOSE_FLUSH_MS;
+		arm_timer(s, CLOSE_POLL_MS);
 		return;
 	}
 	event_active(s->free_ev, 0, 0);
@@ -504,7 +514,7 @@ static void lookup_cb(void *arg, enum store_agent_status st,
 	}
 	set_state(s, SESSION_BACKEND);
 	if (!backend_start(s, err, sizeof err))
-		session_backend_failed(s, CR_CONN_HOST_ERROR, err);
+		session_backend_failed(s, ER_BACKEND_UNAVAILABLE, err);
 }
 
 void session_backend_failed(struct session *s, uint16_t code, const char *msg)
@@ -1036,6 +1046,9 @@ static void process_commands(struct session *s)
 		}
 		evtimer_del(s->timer);
 		dispatch(s);
+		/* Do not keep a large command's buffer for the session's life. */
+		if (s->cmd.cap > CMD_BUFFER_KEEP)
+			core_buf_free(&s->cmd);
 		if (s->state == SESSION_READY)
 			arm_ready_timer(s);
 	}
@@ -1177,7 +1190,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 		if (s->state == SESSION_COMMAND && s->pkt_remaining == 0 &&
 		    s->resp.state == RS_FIRST && s->resp.rows == 0) {
 			s->seq = 1;
-			send_err(s, CR_SERVER_LOST, "HY000",
+			send_err(s, ER_NET_READ_ERROR, "08S01",
 			         "agentgate: lost the connection to the backend during "
 			         "the statement");
 		}
@@ -1210,7 +1223,7 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 	uint64_t high = s->proxy->cfg->gateway.client_high_watermark;
 
 	if (closing(s)) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (!output_pending(s))
 			event_active(s->free_ev, 0, 0);
 		return;
 	}
@@ -1263,8 +1276,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (closing(s)) {
-		/* The last packet did not drain in time. */
-		event_active(s->free_ev, 0, 0);
+		/* Free once the last packet is out, or when it took too long. */
+		if (output_pending(s) && core_mono_ms() < s->close_deadline_ms)
+			arm_timer(s, CLOSE_POLL_MS);
+		else
+			event_active(s->free_ev, 0, 0);
 		return;
 	}
 	if (is_login_state(s)) {

@@ -88,10 +88,17 @@ read_pid() {
   [ -f "$1" ] && head -n 1 "$1" 2>/dev/null | tr -dc '0-9' || true
 }
 
+# True when PID no longer runs (a zombie waiting to be reaped counts as gone).
+pid_gone() {
+  local state
+  state="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)"
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
 wait_pid_gone() {
   local pid="$1" secs="$2" i
   for ((i = 0; i < secs * 10; i++)); do
-    [ -d "/proc/$pid" ] || return 0
+    pid_gone "$pid" && return 0
     sleep 0.1
   done
   return 1
@@ -272,18 +279,17 @@ mariadb_launch() {
       --log-error="$MY_LOG" --max-connections=500 \
       --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-      </dev/null >>"$MY_LOG" 2>&1) &
+      </dev/null >>"$MY_LOG" 2>&1 9>&-) &
   MY_LAUNCH_PID=$!
 }
 
 mariadb_wait() {
-  local i pid
+  local i
   for ((i = 0; i < TIMEOUT * 10; i++)); do
     if my_root -e 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
-    pid="$(read_pid "$MY_PID")"
-    if [ -z "$pid" ] && ! [ -d "/proc/$MY_LAUNCH_PID" ]; then
+    if pid_gone "$MY_LAUNCH_PID"; then
       log_tail "$MY_LOG"
       die "MariaDB exited during start-up"
     fi
@@ -349,6 +355,10 @@ SQL
 mariadb_stop() {
   local pid
   pid="$(read_pid "$MY_PID")"
+  # Stopping right after a failed start: the pid file may not be written yet.
+  if [ -z "$pid" ] && [ -n "${MY_LAUNCH_PID:-}" ]; then
+    pid="$MY_LAUNCH_PID"
+  fi
   if [ -S "$MY_SOCK" ] && pid_is "$pid" mariadbd; then
     mariadb-admin --no-defaults --protocol=socket -S "$MY_SOCK" -uroot \
       --connect-timeout=2 --shutdown-timeout=20 shutdown >/dev/null 2>&1 || true
@@ -412,11 +422,12 @@ pg_launch() {
   touch "$PG_LOG"
   chown postgres:postgres "$PG_LOG"
   if ! as_user postgres "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -s start \
-       </dev/null >>"$PG_DIR/pg_ctl.log" 2>&1; then
+       </dev/null >>"$PG_DIR/pg_ctl.log" 2>&1 9>&-; then
     log_tail "$PG_DIR/pg_ctl.log"
     log_tail "$PG_LOG"
     die "pg_ctl start failed"
   fi
+  PG_LAUNCHED=1
 }
 
 pg_wait() {
@@ -463,9 +474,17 @@ pg_alive() {
 }
 
 pg_stop() {
-  local bindir pid
+  local bindir pid i
   [ -d "$PG_DATA" ] || return 0
   bindir="$(pg_bindir)"
+  if [ "${PG_LAUNCHED:-0}" = 1 ]; then
+    # Stopping right after a failed start: give the postmaster a moment to
+    # write its pid file, else it would be left running.
+    for ((i = 0; i < 100; i++)); do
+      [ -f "$PG_DATA/postmaster.pid" ] && break
+      sleep 0.1
+    done
+  fi
   pid="$(read_pid "$PG_DATA/postmaster.pid")"
   if pid_is "$pid" postgres; then
     as_user postgres "$bindir/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 -s stop \
@@ -532,7 +551,7 @@ idp_launch() {
       --clients "$IDP_CLIENTS" --jwks "$IDP_JWKS" \
       --audience urn:agentgate:mysql --extra-audience urn:example:other-service \
       --pid-file "$IDP_PID" \
-      </dev/null >>"$IDP_LOG" 2>&1) &
+      </dev/null >>"$IDP_LOG" 2>&1 9>&-) &
   IDP_LAUNCH_PID=$!
 }
 
@@ -543,7 +562,7 @@ idp_wait() {
          "https://127.0.0.1:$IDP_PORT/.well-known/openid-configuration"; then
       return 0
     fi
-    if ! [ -d "/proc/$IDP_LAUNCH_PID" ]; then
+    if pid_gone "$IDP_LAUNCH_PID"; then
       log_tail "$IDP_LOG"
       die "the identity provider exited during start-up"
     fi
@@ -743,9 +762,10 @@ cmd_restart_idp() {
   log "identity provider restarted on port $IDP_PORT"
 }
 
-# One command at a time per DIR.
-exec 9>"$DIR/.lock"
-flock -w 120 9 || die "another $PROG holds $DIR/.lock"
+# One command at a time per DIR. The servers are started with fd 9 closed so
+# that they do not keep holding the lock.
+exec 9>"$DIR/.servers.lock"
+flock -w 120 9 || die "another $PROG holds $DIR/.servers.lock"
 
 case "$CMD" in
   start) cmd_start ;;

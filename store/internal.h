@@ -273,7 +273,22 @@ void store_pgc_close(struct pgconn *pc);
 
 /* ------------------------------------------------------------ store */
 
-struct store_op;
+struct op_list;
+
+/* One agent lookup, from store_lookup_agent() until its callback ran or it
+ * was cancelled. */
+struct store_op {
+	struct store *st;
+	struct store_op *prev, *next;
+	struct op_list *list;      /* lk_pending, lk_done, or NULL in flight */
+	bool cancelled;
+	store_agent_cb cb;
+	void *arg;
+	const char *params[3];     /* idp, subject, connection (in blob) */
+	enum store_agent_status status;
+	struct store_agent agent;
+	char blob[];
+};
 
 struct op_list {
 	struct store_op *head, *tail;

@@ -34,7 +34,7 @@ bool store_migrations_check(const struct store_migration *list, size_t n,
 
 	for (i = 0; i < n; i++) {
 		const struct store_migration *m = &list[i];
-		char prefix[8];
+		char prefix[16];
 
 		if (m->name == NULL || m->sql == NULL) {
 			snprintf(err, errlen, "migration %zu has no name or text", i);

@@ -142,13 +142,21 @@ static void fail_pg(struct pgconn *pc, const char *prefix)
 	fail(pc, why);
 }
 
+/* The gateway's connections log errors without the "LINE 1: ..." excerpt:
+ * batches carry statement text, which has no business in the log. */
+static void quiet(PGconn *pg)
+{
+	store_pg_quiet(pg);
+	(void)PQsetErrorVerbosity(pg, PQERRORS_TERSE);
+}
+
 static void connected(struct pgconn *pc)
 {
 	if (PQsetnonblocking(pc->pg, 1) != 0) {
 		fail_pg(pc, "cannot switch to non-blocking mode: ");
 		return;
 	}
-	store_pg_quiet(pc->pg);
+	quiet(pc->pg);
 	disarm_timer(pc);
 	pc->state = PGC_IDLE;
 	watch(pc, true, false);
@@ -219,7 +227,7 @@ bool store_pgc_connect_blocking(struct pgconn *pc, char *err, size_t errlen)
 		pc->pg = NULL;
 		return false;
 	}
-	store_pg_quiet(pc->pg);
+	quiet(pc->pg);
 	return true;
 }
 

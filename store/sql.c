@@ -77,15 +77,16 @@ void store_sql_str(struct core_buf *b, const char *s)
 void store_sql_bytea(struct core_buf *b, const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const char prefix[] = "E'\\\\x"; /* E'\\x: hex bytea input */
 	const uint8_t *s = data;
 	uint8_t *p;
 	size_t i;
 
-	/* E'\\x' + two digits a byte + closing quote */
-	core_buf_reserve(b, 2 * len + 7);
+	/* prefix, two digits a byte, closing quote */
+	core_buf_reserve(b, sizeof(prefix) - 1 + 2 * len + 1);
 	p = b->data + b->len;
-	memcpy(p, "E'\\\\x", 6);
-	p += 6;
+	memcpy(p, prefix, sizeof(prefix) - 1);
+	p += sizeof(prefix) - 1;
 	for (i = 0; i < len; i++) {
 		*p++ = (uint8_t)hex[s[i] >> 4];
 		*p++ = (uint8_t)hex[s[i] & 0x0f];
@@ -239,6 +240,7 @@ static void notice_to_debug(void *arg, const char *message)
 
 void store_pg_quiet(PGconn *pg)
 {
-	if (pg != NULL)
-		(void)PQsetNoticeProcessor(pg, notice_to_debug, NULL);
+	if (pg == NULL)
+		return;
+	(void)PQsetNoticeProcessor(pg, notice_to_debug, NULL);
 }

@@ -31,19 +31,6 @@
 /* Intervals below this would spin the loop. */
 #define MIN_INTERVAL_MS 10
 
-struct store_op {
-	struct store *st;
-	struct store_op *prev, *next;
-	struct op_list *list;      /* lk_pending, lk_done, or NULL in flight */
-	bool cancelled;
-	store_agent_cb cb;
-	void *arg;
-	const char *params[3];     /* idp, subject, connection (in blob) */
-	enum store_agent_status status;
-	struct store_agent agent;
-	char blob[];
-};
-
 static const char lookup_sql[] =
     "SELECT a.id, a.name, a.status, coalesce(a.revoke_reason, ''), "
     "EXISTS (SELECT 1 FROM agent_grants g "

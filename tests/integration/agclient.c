@@ -9,7 +9,8 @@
  * continuation) and server errors.
  *
  * Usage: agclient GW_HOST GW_PORT CONNECTION TOKEN_FILE CA_FILE
- *                 DB_HOST DB_PORT DB_USER DB_PASSWORD_FILE DATABASE [BIG_MB]
+ *                 DB_HOST DB_PORT DB_USER DB_PASSWORD_FILE DATABASE [BIG_MB
+ *                 [stream-only]]
  * Prints one line per check and "N passed, M failed" last; exits non-zero
  * when a check failed.
  */
@@ -301,6 +302,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	check(mysql_get_ssl_cipher(gw) != NULL, "gateway session uses TLS", NULL);
+	if (argc > 12 && !strcmp(argv[12], "stream-only"))
+		goto stream;
 	compare(gw, db, "current database is the connection's default",
 	        "SELECT DATABASE()", 0, 0);
 	compare(gw, db, "simple select", "SELECT * FROM customers ORDER BY id", 0, 0);
@@ -340,6 +343,7 @@ int main(int argc, char **argv)
 		      "17 MiB query (continuation packets)", why);
 		free(q);
 	}
+stream:
 	snprintf(sql, sizeof sql,
 	         "SELECT seq, REPEAT(CHAR(65 + seq %% 26), 1000) FROM seq_1_to_%u",
 	         big_mb * 1024);

@@ -178,11 +178,12 @@ sub_of() {
 
 gw_start() {
 	[ -f "$GW_INI" ] || gw_config
+	local i before
+	before=$(grep -c "agentgate .* ready" "$GW_LOG" 2>/dev/null || true)
 	"$AGENTGATE" -c "$GW_INI" >>"$GW_LOG" 2>&1 &
 	GW_PID=$!
-	local i
 	for i in $(seq 1 100); do
-		if grep -q "agentgate .* ready" "$GW_LOG" 2>/dev/null; then
+		if [ "$(grep -c "agentgate .* ready" "$GW_LOG" 2>/dev/null)" -gt "${before:-0}" ]; then
 			return 0
 		fi
 		if ! kill -0 "$GW_PID" 2>/dev/null; then
@@ -208,6 +209,7 @@ gw_stop() {
 			kill -KILL "$GW_PID" 2>/dev/null || true
 			fail "gateway did not stop within 5 s of SIGTERM"
 		fi
+		GW_RC=0
 		wait "$GW_PID" 2>/dev/null || GW_RC=$?
 		if [ "${GW_RC:-0}" -ne 0 ]; then
 			fail "gateway exited with status ${GW_RC} (sanitizer report?)"

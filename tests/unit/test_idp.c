@@ -1203,7 +1203,7 @@ static void test_refresh_after_interval(void **state)
 	make_set(f);
 	/* make_set copied base_cfg(); lower the interval, then rebuild */
 	idp_set_free(f->set);
-	f->idp.jwks_refresh_min_interval = 200;
+	f->idp.jwks_refresh_min_interval = 1000;
 	{
 		char err[256];
 		f->set = idp_set_new(f->base, &f->cfg, err, sizeof err);
@@ -1222,12 +1222,84 @@ static void test_refresh_after_interval(void **state)
 	/* after it: refresh, and the key is there now */
 	{
 		int never = 0;
-		run_until(f->base, &never, 1, 300);
+		run_until(f->base, &never, 1, 1100);
 	}
 	assert_int_equal(set_verify(f, tok2, &w), IDP_OK);
 	assert_int_equal(f->srv.n_jwks, 3);
 	waiter_clear(&w);
 	free(tok2);
+}
+
+/* jwks_max_age refreshes in the background without any token asking. */
+static void test_max_age_refresh(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct waiter w = {0};
+	char err[256];
+	char *tok;
+	int never = 0;
+
+	server_start(&f->srv, f->base, NULL, "127.0.0.1");
+	f->idp = base_cfg();
+	f->idp.issuer = f->srv.issuer;
+	f->idp.jwks_max_age = 150;
+	f->cfg.idps = &f->idp;
+	f->cfg.n_idps = 1;
+	f->set = idp_set_new(f->base, &f->cfg, err, sizeof err);
+	assert_non_null(f->set);
+	idp_set_start(f->set);
+	run_until_ready(f);
+	assert_int_equal(f->srv.n_jwks, 1);
+	server_set_jwks(&f->srv, jwks_all);
+	run_until(f->base, &never, 1, 400);
+	assert_true(f->srv.n_jwks >= 2);
+	/* the rotated key is known without an unknown-kid refresh */
+	tok = srv_token(f, k_ec1, "ES256", "ec1");
+	assert_int_equal(set_verify(f, tok, &w), IDP_OK);
+	assert_int_equal(f->srv.n_discovery, 1);
+	waiter_clear(&w);
+	free(tok);
+}
+
+/* A callback may free the whole set; answers still pending are dropped. */
+struct freeing_waiter {
+	struct waiter w;
+	struct loop_fixture *f;
+};
+
+static void on_verified_free_set(void *arg, enum idp_result res,
+                                 const char *reason, struct idp_principal *p)
+{
+	struct freeing_waiter *fw = arg;
+
+	on_verified(&fw->w, res, reason, p);
+	idp_set_free(fw->f->set);
+	fw->f->set = NULL;
+}
+
+static void test_free_set_from_callback(void **state)
+{
+	struct loop_fixture *f = *state;
+	struct freeing_waiter fw = {{0}, f};
+	struct waiter w2 = {0};
+	char *tok;
+	int never = 0;
+
+	server_start(&f->srv, f->base, NULL, "127.0.0.1");
+	make_set(f);
+	tok = srv_token(f, k_rsa1, "RS256", "rsa1");
+	assert_non_null(idp_set_verify(f->set, tok, strlen(tok),
+	                               on_verified_free_set, &fw));
+	assert_non_null(idp_set_verify(f->set, tok, strlen(tok), on_verified,
+	                               &w2));
+	idp_set_start(f->set);
+	assert_true(run_until(f->base, &fw.w.calls, 1, RUN_TIMEOUT_MS));
+	assert_int_equal(fw.w.res, IDP_OK);
+	assert_null(f->set);
+	run_until(f->base, &never, 1, 50);
+	assert_int_equal(w2.calls, 0);
+	waiter_clear(&fw.w);
+	free(tok);
 }
 
 static void test_cancel(void **state)
@@ -1348,7 +1420,6 @@ static void test_jwks_errors(void **state)
 	struct loop_fixture *f = *state;
 	struct waiter w = {0};
 	char *tok;
-	int never = 0;
 
 	server_start(&f->srv, f->base, NULL, "127.0.0.1");
 	f->srv.jwks_status = 500;
@@ -1361,8 +1432,8 @@ static void test_jwks_errors(void **state)
 	assert_int_equal(f->srv.n_jwks, 1);
 	/* the retry (after 1 s) succeeds once the server is healthy */
 	f->srv.jwks_status = 200;
-	run_until(f->base, &never, 1, 1500);
-	assert_true(idp_set_ready(f->set));
+	run_until_ready(f);
+	assert_int_equal(f->srv.n_jwks, 2);
 	assert_int_equal(set_verify(f, tok, &w), IDP_OK);
 
 	/* an oversized JWKS is refused, the old keys stay */
@@ -1562,8 +1633,12 @@ int main(void)
 		                                loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_after_interval,
 		                                loop_setup, loop_teardown),
+		cmocka_unit_test_setup_teardown(test_max_age_refresh, loop_setup,
+		                                loop_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, loop_setup,
 		                                loop_teardown),
+		cmocka_unit_test_setup_teardown(test_free_set_from_callback,
+		                                loop_setup, loop_teardown),
 		cmocka_unit_test_setup_teardown(test_refused_transport, loop_setup,
 		                                loop_teardown),
 		cmocka_unit_test_setup_teardown(test_discovery_to_remote_http,

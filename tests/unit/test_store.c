@@ -1,0 +1,1472 @@
+/*
+ * Unit tests for store: SQL literal building and escaping, timestamps,
+ * UUID and NOTIFY payload parsing, the compiled-in migration list, and the
+ * recorder queue (bounds, grace, in-place merge of outcomes, updates after
+ * a batch was taken, retries, refused batches) — all without a server.
+ *
+ * With AGENTGATE_TEST_PG_DSN set (a libpq connection string to a database
+ * the tests may create schemas in), a second group runs against a real
+ * PostgreSQL: migrations, admin commands, lookups, NOTIFY revocations, the
+ * recorder's rows, reconnection and the shutdown flush. Each such test works
+ * in a fresh schema of its own and drops it afterwards. Without the variable
+ * those tests are skipped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "store/internal.h"
+#include "store/store.h"
+
+#define SID1 "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"
+#define SID2 "11111111-2222-4333-8444-555555555555"
+
+/* ------------------------------------------------------------ helpers */
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static char *buf_str(struct core_buf *b)
+{
+	core_buf_append(b, "", 1);
+	b->len--;
+	return (char *)b->data;
+}
+
+static struct cfg_store small_cfg(long long queue, long long batch)
+{
+	struct cfg_store c = {
+	    .dsn = NULL,
+	    .queue_size = queue,
+	    .batch_size = batch,
+	    .flush_interval = 50,
+	    .grace = 5000,
+	    .reconnect_interval = 1000,
+	};
+	return c;
+}
+
+static struct store *detached(long long queue, long long batch)
+{
+	struct cfg_store c = small_cfg(queue, batch);
+	struct store *st = store_new_detached(&c, "gw'1");
+
+	fake_now = 1000;
+	st->rq.now_ms = fake_clock;
+	return st;
+}
+
+static char *take(struct store *st, size_t *n)
+{
+	*n = store_rq_take(&st->rq, st->instance_lit, &st->batch_sql);
+	return (char *)st->batch_sql.data;
+}
+
+static const struct store_stmt_result ok_result = {
+    .status = STORE_STMT_OK,
+    .duration_us = 1500,
+    .rows_affected = -1,
+    .rows_returned = 3,
+    .error_code = 0,
+    .error_message = NULL,
+};
+
+/* ------------------------------------------------------------ SQL text */
+
+static void test_sql_str_escapes(void **state)
+{
+	struct core_buf b = {0};
+
+	store_sql_str(&b, "it's a \\ test");
+	assert_string_equal(buf_str(&b), "E'it''s a \\\\ test'");
+	core_buf_reset(&b);
+	store_sql_str(&b, NULL);
+	assert_string_equal(buf_str(&b), "NULL");
+	core_buf_reset(&b);
+	store_sql_str(&b, "");
+	assert_string_equal(buf_str(&b), "E''");
+	core_buf_reset(&b);
+	/* Valid UTF-8 passes unchanged. */
+	store_sql_str(&b, "caf\xc3\xa9 \xe2\x82\xac");
+	assert_string_equal(buf_str(&b), "E'caf\xc3\xa9 \xe2\x82\xac'");
+	core_buf_free(&b);
+}
+
+static void test_sql_text_lossless(void **state)
+{
+	struct core_buf b = {0};
+	static const char nul[] = {'a', 0, 'b'};
+	static const char bad[] = {'x', (char)0xff, '\''};
+
+	assert_true(store_sql_text(&b, "SELECT 1", 8));
+	assert_string_equal(buf_str(&b), "E'SELECT 1'");
+	core_buf_reset(&b);
+	assert_false(store_sql_text(&b, nul, sizeof(nul)));
+	assert_string_equal(buf_str(&b), "E'a\xef\xbf\xbd" "b'");
+	core_buf_reset(&b);
+	assert_false(store_sql_text(&b, bad, sizeof(bad)));
+	assert_string_equal(buf_str(&b), "E'x\xef\xbf\xbd'''");
+	core_buf_reset(&b);
+	store_sql_bytea(&b, bad, sizeof(bad));
+	assert_string_equal(buf_str(&b), "E'\\\\x78ff27'");
+	core_buf_free(&b);
+}
+
+static void test_sql_bytea_exact(void **state)
+{
+	struct core_buf b = {0};
+	static const uint8_t bytes[] = {0x00, 0x27, 0x5c, 0xff};
+
+	store_sql_bytea(&b, bytes, sizeof(bytes));
+	assert_string_equal(buf_str(&b), "E'\\\\x00275cff'");
+	core_buf_reset(&b);
+	store_sql_bytea(&b, bytes, 0);
+	assert_string_equal(buf_str(&b), "E'\\\\x'");
+	core_buf_free(&b);
+}
+
+static void test_sql_i64(void **state)
+{
+	struct core_buf b = {0};
+
+	store_sql_i64(&b, 0);
+	core_buf_append(&b, " ", 1);
+	store_sql_i64(&b, -42);
+	core_buf_append(&b, " ", 1);
+	store_sql_i64(&b, INT64_MAX);
+	core_buf_append(&b, " ", 1);
+	store_sql_i64(&b, INT64_MIN);
+	assert_string_equal(buf_str(&b), "0 -42 9223372036854775807 "
+	                                 "-9223372036854775808");
+	core_buf_free(&b);
+}
+
+static void test_sql_ts(void **state)
+{
+	static const struct {
+		int64_t us;
+		const char *want;
+	} cases[] = {
+	    {0, "'1970-01-01 00:00:00.000000+00'"},
+	    {1, "'1970-01-01 00:00:00.000001+00'"},
+	    {-1, "'1969-12-31 23:59:59.999999+00'"},
+	    {1714564800123456LL, "'2024-05-01 12:00:00.123456+00'"},
+	    {INT64_MIN, "NULL"},
+	    {INT64_MAX, "NULL"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct core_buf b = {0};
+
+		store_sql_ts(&b, cases[i].us);
+		assert_string_equal(buf_str(&b), cases[i].want);
+		core_buf_free(&b);
+	}
+}
+
+static void test_uuid_valid(void **state)
+{
+	assert_true(store_uuid_valid(SID1));
+	assert_true(store_uuid_valid("ABCDEF01-2345-4789-8BCD-EF0123456789"));
+	assert_false(store_uuid_valid(NULL));
+	assert_false(store_uuid_valid(""));
+	assert_false(store_uuid_valid("0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8"));
+	assert_false(store_uuid_valid(SID1 "0"));
+	assert_false(store_uuid_valid("0b1c2d3e-4f50-4617-8829'3a4b5c6d7e8f"));
+	assert_false(store_uuid_valid("0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8g"));
+}
+
+static void test_revoke_payload(void **state)
+{
+	int64_t id = 0;
+	const char *reason = NULL;
+
+	assert_true(store_parse_revoke_payload("42", &id, &reason));
+	assert_int_equal(id, 42);
+	assert_string_equal(reason, "");
+	assert_true(store_parse_revoke_payload("7 key leaked", &id, &reason));
+	assert_int_equal(id, 7);
+	assert_string_equal(reason, "key leaked");
+	assert_false(store_parse_revoke_payload("", &id, &reason));
+	assert_false(store_parse_revoke_payload(NULL, &id, &reason));
+	assert_false(store_parse_revoke_payload("-3 x", &id, &reason));
+	assert_false(store_parse_revoke_payload("0", &id, &reason));
+	assert_false(store_parse_revoke_payload("12x", &id, &reason));
+	assert_false(store_parse_revoke_payload(" 12", &id, &reason));
+	assert_false(
+	    store_parse_revoke_payload("99999999999999999999", &id, &reason));
+}
+
+static void test_pg_params(void **state)
+{
+	const char *kw[STORE_PG_PARAMS + 1];
+	const char *val[STORE_PG_PARAMS + 1];
+	size_t i, dbname = 0, enc = 0;
+
+	store_pg_params("host=x", "app", kw, val);
+	for (i = 0; kw[i] != NULL; i++) {
+		if (strcmp(kw[i], "dbname") == 0)
+			dbname = i;
+		if (strcmp(kw[i], "client_encoding") == 0)
+			enc = i;
+	}
+	assert_int_equal(i, STORE_PG_PARAMS);
+	assert_string_equal(val[dbname], "host=x");
+	/* What we insist on comes after the DSN, defaults before it. */
+	assert_true(enc > dbname);
+	assert_string_equal(val[enc], "UTF8");
+	assert_string_equal(kw[0], "fallback_application_name");
+}
+
+/* ------------------------------------------------------------ migrations */
+
+static void test_migrations_compiled(void **state)
+{
+	char err[256];
+	size_t i;
+
+	assert_true(store_migrations_count >= 1);
+	assert_true(store_migrations_check(store_migrations,
+	                                   store_migrations_count, err,
+	                                   sizeof(err)));
+	assert_int_equal(store_migrations[0].version, 1);
+	assert_string_equal(store_migrations[0].name, "001_init");
+	assert_non_null(strstr(store_migrations[0].sql, "CREATE TABLE agents"));
+	assert_int_equal(strlen(store_migrations[0].sql), store_migrations[0].len);
+	for (i = 1; i < store_migrations_count; i++)
+		assert_true(store_migrations[i].version >
+		            store_migrations[i - 1].version);
+	assert_int_equal(store_migrations_latest(),
+	                 store_migrations[store_migrations_count - 1].version);
+	assert_null(store_migrations[store_migrations_count].name);
+}
+
+static void test_migrations_check_rejects(void **state)
+{
+	char err[256];
+	const struct store_migration out_of_order[] = {
+	    {2, "002_b", "", 0},
+	    {1, "001_a", "", 0},
+	};
+	const struct store_migration duplicate[] = {
+	    {1, "001_a", "", 0},
+	    {1, "001_b", "", 0},
+	};
+	const struct store_migration misnamed[] = {
+	    {1, "002_a", "", 0},
+	};
+	const struct store_migration gap_ok[] = {
+	    {1, "001_a", "", 0},
+	    {3, "003_c", "", 0},
+	};
+
+	assert_false(store_migrations_check(out_of_order, 2, err, sizeof(err)));
+	assert_non_null(strstr(err, "out of order"));
+	assert_false(store_migrations_check(duplicate, 2, err, sizeof(err)));
+	assert_false(store_migrations_check(misnamed, 1, err, sizeof(err)));
+	assert_non_null(strstr(err, "does not match"));
+	assert_true(store_migrations_check(gap_ok, 2, err, sizeof(err)));
+	assert_true(store_migrations_check(gap_ok, 0, err, sizeof(err)));
+}
+
+/* ------------------------------------------------------------ recorder */
+
+static void test_queue_bound(void **state)
+{
+	struct store *st = detached(3, 100);
+	struct store_stmt *s[4];
+	struct store_session_end e = {.ended_us = 1, .reason = "client quit"};
+	struct store_auth_event a = {.at_us = 1, .reason = "x"};
+	struct store_session_info si = {.id = SID1, .agent_id = 1};
+	struct store_stats stats;
+	const char *why = NULL;
+	int i;
+
+	assert_true(store_accepting(st, &why));
+	for (i = 0; i < 3; i++) {
+		s[i] = store_stmt_begin(st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		                        "SELECT 1", 8);
+		assert_non_null(s[i]);
+	}
+	/* Full: statements and session starts refused, auth dropped. */
+	assert_false(store_accepting(st, &why));
+	assert_string_equal(why, "audit queue full");
+	s[3] = store_stmt_begin(st, SID1, 3, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	assert_null(s[3]);
+	assert_false(store_session_start(st, &si));
+	store_auth_event(st, &a);
+	/* Session ends and outcomes are never refused. */
+	store_session_end(st, SID1, &e);
+	store_get_stats(st, &stats);
+	assert_int_equal(stats.queue_len, 4);
+	assert_int_equal(stats.dropped_auth, 1);
+	assert_int_equal(stats.queued, 4);
+	assert_false(stats.connected);
+	for (i = 0; i < 3; i++)
+		store_stmt_done(st, s[i], &ok_result);
+	store_get_stats(st, &stats);
+	assert_int_equal(stats.queue_len, 4); /* merged in place */
+	store_close(st);
+}
+
+static void test_invalid_ids_refused(void **state)
+{
+	struct store *st = detached(10, 100);
+	struct store_session_info si = {.id = "nope"};
+	struct store_session_end e = {.ended_us = 1};
+
+	assert_false(store_session_start(st, &si));
+	assert_null(store_stmt_begin(st, "x'); DROP TABLE agents; --", 1, 1, 3,
+	                             NULL, NULL, 0));
+	assert_null(store_stmt_begin(st, SID1, (uint64_t)INT64_MAX + 1, 1, 3,
+	                             NULL, NULL, 0));
+	store_session_end(st, "nope", &e);
+	assert_int_equal(st->rq.q.n, 0);
+	store_close(st);
+}
+
+static void test_grace(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s;
+	const char *why = NULL;
+	size_t n;
+
+	s = store_stmt_begin(st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	assert_non_null(s);
+	fake_now += 5000;
+	assert_true(store_accepting(st, &why));
+	fake_now += 2001;
+	assert_false(store_accepting(st, &why));
+	assert_string_equal(why, "audit store unreachable for 7 s");
+	/* Written: the queue is empty and statements run again. */
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_ok(&st->rq);
+	assert_true(store_accepting(st, &why));
+	store_stmt_done(st, s, &ok_result);
+	store_close(st);
+}
+
+static void test_batch_sql_merged(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s;
+	struct store_stmt_result r = {
+	    .status = STORE_STMT_ERROR,
+	    .duration_us = 12,
+	    .rows_affected = -1,
+	    .rows_returned = -1,
+	    .error_code = 1146,
+	    .error_message = "Table 'x' doesn't exist",
+	};
+	size_t n;
+	char *sql;
+
+	s = store_stmt_begin(st, SID1, 5, 1000002, 3, "COM_QUERY",
+	                     "SELECT 'a\\'", 11);
+	store_stmt_done(st, s, &r);
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(
+	    sql,
+	    "INSERT INTO statements (session_id, seq, started_at, command, "
+	    "command_name, sql_text, sql_bytes, status, duration_us, "
+	    "rows_affected, rows_returned, error_code, error_message) VALUES "
+	    "('" SID1 "', 5, '1970-01-01 00:00:01.000002+00', 3, E'COM_QUERY', "
+	    "E'SELECT ''a\\\\''', NULL, 'error', 12, NULL, NULL, 1146, "
+	    "E'Table ''x'' doesn''t exist')"
+	    " ON CONFLICT (session_id, seq) DO UPDATE SET "
+	    "started_at = EXCLUDED.started_at, command = EXCLUDED.command, "
+	    "command_name = EXCLUDED.command_name, sql_text = EXCLUDED.sql_text, "
+	    "sql_bytes = EXCLUDED.sql_bytes, status = EXCLUDED.status, "
+	    "duration_us = EXCLUDED.duration_us, "
+	    "rows_affected = EXCLUDED.rows_affected, "
+	    "rows_returned = EXCLUDED.rows_returned, "
+	    "error_code = EXCLUDED.error_code, "
+	    "error_message = EXCLUDED.error_message;\n");
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.q.n, 0);
+	assert_int_equal(st->rq.parked.n, 0);
+	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+static void test_batch_groups_and_lossy_text(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_session_info si = {
+	    .id = SID1,
+	    .agent_id = 7,
+	    .agent_name = "bot",
+	    .idp = "corp",
+	    .issuer = "https://i",
+	    .subject = "sub",
+	    .connection = "orders",
+	    .client_addr = "127.0.0.1:5",
+	    .tls_version = NULL,
+	    .started_us = 0,
+	};
+	struct store_session_end e = {
+	    .ended_us = 0,
+	    .reason = "client quit",
+	    .bytes_from_client = UINT64_MAX,
+	    .bytes_to_client = 9,
+	    .statements = 1,
+	};
+	struct store_auth_event a = {
+	    .at_us = 0,
+	    .success = false,
+	    .reason = "unknown agent",
+	    .client_addr = "::1",
+	    .listener = "main",
+	    .connection = "orders",
+	    .agent_id = 0,
+	    .session_id = NULL,
+	};
+	static const char lossy[] = {'S', 0, (char)0xc3};
+	struct store_stmt *s;
+	size_t n;
+	char *sql, *p_start, *p_end, *p_stmt, *p_auth;
+
+	/* Queued in an order different from the groups' order. */
+	store_auth_event(st, &a);
+	store_session_end(st, SID1, &e);
+	s = store_stmt_begin(st, SID1, 1, 0, 3, NULL, lossy, sizeof(lossy));
+	assert_true(store_session_start(st, &si));
+	sql = take(st, &n);
+	assert_int_equal(n, 4);
+	p_start = strstr(sql, "INSERT INTO sessions (id, instance, agent_id");
+	p_end = strstr(sql, "INSERT INTO sessions (id, instance, ended_at");
+	p_stmt = strstr(sql, "INSERT INTO statements");
+	p_auth = strstr(sql, "INSERT INTO auth_events");
+	assert_non_null(p_start);
+	assert_non_null(p_end);
+	assert_non_null(p_stmt);
+	assert_non_null(p_auth);
+	/* Starts before ends before statements before auth events. */
+	assert_true(p_start < p_end && p_end < p_stmt && p_stmt < p_auth);
+	assert_non_null(strstr(
+	    sql, "('" SID1 "', E'gw''1', 7, E'bot', E'corp', E'https://i', "
+	         "E'sub', E'orders', E'127.0.0.1:5', NULL, "
+	         "'1970-01-01 00:00:00.000000+00')"));
+	assert_non_null(strstr(sql, "E'client quit', 9223372036854775807, 9, "
+	                            "1)"));
+	assert_non_null(strstr(sql, "NULL, E'S\xef\xbf\xbd\xef\xbf\xbd', "
+	                            "E'\\\\x5300c3', 'running', NULL"));
+	assert_non_null(strstr(sql, ", E'gw''1', false, E'unknown agent', "
+	                            "E'::1', E'main', E'orders', NULL, NULL, "
+	                            "NULL, NULL, NULL)"));
+	assert_non_null(strstr(sql, "ON CONFLICT (event_id) DO NOTHING"));
+	store_rq_batch_ok(&st->rq);
+	/* The statement's handle is still held: parked, not freed. */
+	assert_int_equal(st->rq.q.n, 0);
+	assert_int_equal(st->rq.parked.n, 1);
+	store_stmt_done(st, s, &ok_result);
+	assert_int_equal(st->rq.parked.n, 0);
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(
+	    sql,
+	    "INSERT INTO statements (session_id, seq, status, duration_us, "
+	    "rows_affected, rows_returned, error_code, error_message) VALUES "
+	    "('" SID1 "', 1, 'ok', 1500, NULL, 3, NULL, NULL)"
+	    " ON CONFLICT (session_id, seq) DO UPDATE SET "
+	    "status = EXCLUDED.status, duration_us = EXCLUDED.duration_us, "
+	    "rows_affected = EXCLUDED.rows_affected, "
+	    "rows_returned = EXCLUDED.rows_returned, "
+	    "error_code = EXCLUDED.error_code, "
+	    "error_message = EXCLUDED.error_message;\n");
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.written, 5);
+	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+static void test_done_while_in_flight(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s1, *s2;
+	size_t n;
+	char *sql;
+
+	s1 = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	/* Taken: the outcome becomes an update queued behind it. */
+	store_stmt_done(st, s1, &ok_result);
+	assert_int_equal(st->rq.q.n, 2);
+	assert_int_equal(store_rq_waiting(&st->rq), 1);
+	/* No second batch while one is in flight. */
+	(void)take(st, &n);
+	assert_int_equal(n, 0);
+	/* The batch is lost with the connection: both go again, begin
+	 * first. */
+	store_rq_batch_retry(&st->rq);
+	assert_int_equal(st->rq.batch_failures, 1);
+	s2 = store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
+	store_stmt_done(st, s2, &ok_result); /* merged: not taken */
+	sql = take(st, &n);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(sql, "'running'"));
+	assert_true(strstr(sql, "E'SELECT 1'") <
+	            strstr(sql, "INSERT INTO statements (session_id, seq, status"));
+	assert_non_null(strstr(sql, "E'SELECT 2', NULL, 'ok', 1500"));
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.q.n, 0);
+	assert_int_equal(st->rq.parked.n, 0);
+	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+static void test_batch_size_and_kick(void **state)
+{
+	struct store *st = detached(100, 3);
+	size_t n;
+	int i;
+
+	for (i = 0; i < 7; i++)
+		store_session_end(st, SID1, &(struct store_session_end){.ended_us = i});
+	(void)take(st, &n);
+	assert_int_equal(n, 3);
+	store_rq_batch_ok(&st->rq);
+	(void)take(st, &n);
+	assert_int_equal(n, 3);
+	store_rq_batch_ok(&st->rq);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_ok(&st->rq);
+	(void)take(st, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->rq.batches, 3);
+	store_close(st);
+}
+
+static void test_large_text_heap(void **state)
+{
+	struct store *st = detached(100, 100);
+	size_t len = STORE_INLINE_TEXT_MAX + 10;
+	char *text = malloc(len);
+	struct store_stmt *s;
+	size_t n;
+
+	memset(text, 'x', len);
+	s = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", text, len);
+	/* The caller's buffer is not referenced after the call. */
+	memset(text, 'y', len);
+	free(text);
+	assert_non_null(s->text_heap);
+	assert_true(st->rq.bytes >= len);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr((char *)st->batch_sql.data, "xxxxxxxx"));
+	assert_null(strstr((char *)st->batch_sql.data, "yy"));
+	store_rq_batch_ok(&st->rq);
+	/* Parked without its text. */
+	assert_null(s->text_heap);
+	assert_int_equal(st->rq.bytes, 0);
+	store_stmt_done(st, s, &ok_result);
+	store_close(st);
+}
+
+static void test_rejected_batch_salvage(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		store_session_end(st, SID1, &(struct store_session_end){.ended_us = i});
+	s = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	(void)take(st, &n);
+	assert_int_equal(n, 4);
+	store_rq_batch_rejected(&st->rq, "21000: cannot affect row a second time");
+	assert_int_equal(st->rq.salvage, 4);
+	/* One at a time now. */
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_ok(&st->rq);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_retry(&st->rq); /* a connection loss does not count */
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_rejected(&st->rq, "23514: check violation");
+	assert_int_equal(st->rq.dropped_invalid, 1);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_ok(&st->rq);
+	/* The statement is the last one; dropping it parks its handle. */
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	store_rq_batch_rejected(&st->rq, "22000: data");
+	assert_int_equal(st->rq.dropped_invalid, 2);
+	assert_int_equal(st->rq.salvage, 0);
+	assert_int_equal(st->rq.parked.n, 1);
+	store_stmt_done(st, s, &ok_result);
+	assert_int_equal(st->rq.parked.n, 0);
+	assert_int_equal(st->rq.q.n, 1);
+	/* Back to full batches. */
+	store_session_end(st, SID1, &(struct store_session_end){.ended_us = 9});
+	(void)take(st, &n);
+	assert_int_equal(n, 2);
+	store_rq_batch_ok(&st->rq);
+	store_close(st);
+}
+
+static void test_close_frees_outstanding(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s;
+	size_t n;
+
+	/* A parked handle and queued records at close: nothing leaks. */
+	s = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	(void)take(st, &n);
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.parked.n, 1);
+	(void)s;
+	(void)store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
+	store_close(st);
+}
+
+static int lookup_calls;
+static enum store_agent_status lookup_status;
+
+static void count_lookup_cb(void *arg, enum store_agent_status status,
+                            const struct store_agent *agent)
+{
+	lookup_calls++;
+	lookup_status = status;
+}
+
+static void test_lookup_without_connection(void **state)
+{
+	struct cfg_store c = small_cfg(100, 10);
+	struct store *st = store_new_detached(&c, "gw");
+	struct store_op *op1, *op2;
+
+	lookup_calls = 0;
+	op1 = store_lookup_agent(st, "corp", "sub", "orders", count_lookup_cb,
+	                         NULL);
+	op2 = store_lookup_agent(st, "corp", "s\xff", "orders", count_lookup_cb,
+	                         NULL);
+	/* Never called from inside the call. */
+	assert_int_equal(lookup_calls, 0);
+	assert_int_equal(st->lk_done.n, 2);
+	store_op_cancel(op1);
+	assert_int_equal(st->lk_done.n, 1);
+	assert_int_equal(op2->status, STORE_AGENT_UNKNOWN);
+	store_close(st);
+}
+
+/* ------------------------------------------------------------ PostgreSQL */
+
+struct pg_fixture {
+	char schema[64];
+	char *dsn;             /* AGENTGATE_TEST_PG_DSN + search_path */
+	PGconn *pg;            /* for checks, same schema */
+	struct event_base *base;
+	struct store *st;
+	struct store_admin *admin;
+};
+
+static const char *pg_dsn_env(void)
+{
+	const char *d = getenv("AGENTGATE_TEST_PG_DSN");
+
+	return d && *d ? d : NULL;
+}
+
+/* The test DSN with every connection confined to the fixture's schema. */
+static char *dsn_with_schema(const char *dsn, const char *schema)
+{
+	struct core_buf b = {0};
+
+	core_buf_append_str(&b, dsn);
+	if (strncmp(dsn, "postgres://", 11) == 0 ||
+	    strncmp(dsn, "postgresql://", 13) == 0)
+		core_buf_printf(&b, "%soptions=-csearch_path%%3D%s",
+		                strchr(dsn, '?') ? "&" : "?", schema);
+	else
+		core_buf_printf(&b, " options='-csearch_path=%s'", schema);
+	core_buf_append(&b, "", 1);
+	return (char *)b.data;
+}
+
+static char *q1(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	char *v = NULL;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "query failed: %s: %s", sql, PQerrorMessage(pg));
+		PQclear(res);
+		fail();
+	}
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = core_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+static void q1_expect(PGconn *pg, const char *sql, const char *want)
+{
+	char *v = q1(pg, sql);
+
+	if (want == NULL)
+		assert_null(v);
+	else {
+		assert_non_null(v);
+		assert_string_equal(v, want);
+	}
+	free(v);
+}
+
+static void exec_or_fail(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(pg));
+		PQclear(res);
+		fail();
+	}
+	PQclear(res);
+}
+
+/* Runs the loop until *flag is set or the time is up. */
+static bool loop_until(struct event_base *base, const int *flag, int ms)
+{
+	uint64_t end = core_mono_ms() + (uint64_t)ms;
+	struct timeval tick = {0, 5000};
+
+	while (!*flag) {
+		if (core_mono_ms() > end)
+			return false;
+		event_base_loopexit(base, &tick);
+		event_base_dispatch(base);
+	}
+	return true;
+}
+
+static bool loop_until_written(struct pg_fixture *f, int ms)
+{
+	uint64_t end = core_mono_ms() + (uint64_t)ms;
+	struct timeval tick = {0, 5000};
+
+	while (f->st->rq.q.n > 0) {
+		if (core_mono_ms() > end)
+			return false;
+		event_base_loopexit(f->base, &tick);
+		event_base_dispatch(f->base);
+	}
+	return true;
+}
+
+static void run_loop_ms(struct event_base *base, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+static int pg_setup_common(void **state, bool migrate)
+{
+	const char *dsn = pg_dsn_env();
+	struct pg_fixture *f;
+	char sql[128], err[512];
+	static unsigned counter;
+
+	if (dsn == NULL)
+		return 0;
+	f = core_xcalloc(1, sizeof(*f));
+	snprintf(f->schema, sizeof(f->schema), "agentgate_test_%d_%u",
+	         (int)getpid(), counter++);
+	f->pg = PQconnectdb(dsn);
+	if (PQstatus(f->pg) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect to AGENTGATE_TEST_PG_DSN: %s",
+		        PQerrorMessage(f->pg));
+		return -1;
+	}
+	exec_or_fail(f->pg, "SET client_min_messages = warning");
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
+	exec_or_fail(f->pg, sql);
+	snprintf(sql, sizeof(sql), "SET search_path = %s", f->schema);
+	exec_or_fail(f->pg, sql);
+	f->dsn = dsn_with_schema(dsn, f->schema);
+	f->admin = store_admin_connect(f->dsn, err, sizeof(err));
+	if (f->admin == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	if (migrate) {
+		FILE *out = fopen("/dev/null", "w");
+		bool ok = store_admin_migrate(f->admin, out, err, sizeof(err));
+
+		fclose(out);
+		if (!ok) {
+			fprintf(stderr, "migrate: %s\n", err);
+			return -1;
+		}
+	}
+	f->base = event_base_new();
+	*state = f;
+	return 0;
+}
+
+static int pg_setup(void **state)
+{
+	return pg_setup_common(state, true);
+}
+
+static int pg_setup_empty(void **state)
+{
+	return pg_setup_common(state, false);
+}
+
+static int pg_teardown(void **state)
+{
+	struct pg_fixture *f = *state;
+	char sql[128];
+
+	if (f == NULL)
+		return 0;
+	store_close(f->st);
+	store_admin_close(f->admin);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
+	exec_or_fail(f->pg, "RESET search_path");
+	exec_or_fail(f->pg, sql);
+	PQfinish(f->pg);
+	if (f->base)
+		event_base_free(f->base);
+	free(f->dsn);
+	free(f);
+	*state = NULL;
+	return 0;
+}
+
+#define NEED_PG(f)                                                          \
+	do {                                                                \
+		if ((f) == NULL) {                                          \
+			skip();                                             \
+		}                                                           \
+	} while (0)
+
+static struct store *pg_open(struct pg_fixture *f, long long batch,
+                             uint64_t reconnect_ms)
+{
+	struct cfg_store c = {
+	    .dsn = f->dsn,
+	    .queue_size = 1000,
+	    .batch_size = batch,
+	    .flush_interval = 20,
+	    .grace = 5000,
+	    .reconnect_interval = reconnect_ms,
+	};
+	char err[512] = "";
+	struct store *st = store_open(f->base, &c, "test-gw", err, sizeof(err));
+
+	if (st == NULL)
+		fprintf(stderr, "store_open: %s\n", err);
+	assert_non_null(st);
+	return st;
+}
+
+static void admin_ok(bool ok, const char *err)
+{
+	if (!ok)
+		fprintf(stderr, "admin: %s\n", err);
+	assert_true(ok);
+}
+
+static void test_pg_migrate_and_admin(void **state)
+{
+	struct pg_fixture *f = *state;
+	char err[512];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+	int v = -1;
+
+	NEED_PG(f);
+	assert_true(store_admin_schema_version(f->admin, &v, err, sizeof(err)));
+	assert_int_equal(v, store_migrations_latest());
+	/* Again: nothing to do. */
+	out = open_memstream(&text, &len);
+	assert_true(store_admin_migrate(f->admin, out, err, sizeof(err)));
+	fclose(out);
+	assert_non_null(strstr(text, "up to date"));
+	free(text);
+
+	admin_ok(store_admin_agent_add(f->admin, "bot-1", "corp", "s1", err,
+	                               sizeof(err)),
+	         err);
+	assert_false(store_admin_agent_add(f->admin, "bot-1", "corp", "s2", err,
+	                                   sizeof(err)));
+	assert_string_equal(err, "agent 'bot-1' already exists");
+	assert_false(store_admin_agent_add(f->admin, "bot-2", "corp", "s1", err,
+	                                   sizeof(err)));
+	assert_string_equal(err,
+	                    "agent 'bot-1' already has idp 'corp' and subject 's1'");
+	assert_false(store_admin_agent_add(f->admin, "a b", "corp", "s3", err,
+	                                   sizeof(err)));
+	assert_non_null(strstr(err, "invalid agent name 'a b'"));
+	admin_ok(store_admin_grant(f->admin, "bot-1", "orders", err, sizeof(err)),
+	         err);
+	assert_false(
+	    store_admin_grant(f->admin, "bot-1", "orders", err, sizeof(err)));
+	assert_string_equal(err,
+	                    "agent 'bot-1' is already granted connection 'orders'");
+	assert_false(store_admin_grant(f->admin, "nobody", "orders", err,
+	                               sizeof(err)));
+	assert_string_equal(err, "no agent named 'nobody'");
+	assert_false(store_admin_revoke_grant(f->admin, "bot-1", "crm", err,
+	                                      sizeof(err)));
+	assert_string_equal(err, "agent 'bot-1' has no grant for connection 'crm'");
+	admin_ok(store_admin_agent_revoke(f->admin, "bot-1", "gone", err,
+	                                  sizeof(err)),
+	         err);
+	assert_false(store_admin_agent_revoke(f->admin, "bot-1", NULL, err,
+	                                      sizeof(err)));
+	assert_string_equal(err, "agent 'bot-1' is already revoked");
+	assert_false(store_admin_agent_revoke(f->admin, "ghost", NULL, err,
+	                                      sizeof(err)));
+	assert_string_equal(err, "no agent named 'ghost'");
+	q1_expect(f->pg,
+	          "SELECT status || '/' || revoke_reason || '/' || "
+	          "(revoked_at IS NOT NULL) FROM agents WHERE name = 'bot-1'",
+	          "revoked/gone/true");
+	out = open_memstream(&text, &len);
+	assert_true(store_admin_agent_show(f->admin, "bot-1", out, err,
+	                                   sizeof(err)));
+	fclose(out);
+	assert_non_null(strstr(text, "status:   revoked since"));
+	assert_non_null(strstr(text, ": gone"));
+	assert_non_null(strstr(text, "grants:   orders"));
+	free(text);
+	admin_ok(store_admin_agent_restore(f->admin, "bot-1", err, sizeof(err)),
+	         err);
+	assert_false(
+	    store_admin_agent_restore(f->admin, "bot-1", err, sizeof(err)));
+	assert_string_equal(err, "agent 'bot-1' is not revoked");
+	out = open_memstream(&text, &len);
+	assert_true(store_admin_agent_list(f->admin, out, err, sizeof(err)));
+	fclose(out);
+	assert_non_null(strstr(text, "bot-1  corp  s1       active  orders"));
+	free(text);
+	admin_ok(store_admin_revoke_grant(f->admin, "bot-1", "orders", err,
+	                                  sizeof(err)),
+	         err);
+}
+
+static void test_pg_schema_missing(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct cfg_store c = small_cfg(100, 10);
+	char err[512] = "";
+
+	NEED_PG(f);
+	c.dsn = f->dsn;
+	assert_null(store_open(f->base, &c, "gw", err, sizeof(err)));
+	assert_string_equal(err, "database schema is at version 0, this binary "
+	                         "needs 1: run agentgatectl migrate");
+}
+
+static void test_pg_unreachable(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct cfg_store c = small_cfg(100, 10);
+	char err[512] = "";
+
+	/* Port 1 on loopback: refused at once. */
+	c.dsn = "host=127.0.0.1 port=1 connect_timeout=2";
+	assert_null(store_open(base, &c, "gw", err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot connect to PostgreSQL: "));
+	event_base_free(base);
+}
+
+struct lookup_result {
+	int calls;
+	enum store_agent_status status;
+	struct store_agent agent;
+};
+
+static void lookup_cb(void *arg, enum store_agent_status status,
+                      const struct store_agent *agent)
+{
+	struct lookup_result *r = arg;
+
+	r->calls++;
+	r->status = status;
+	if (agent)
+		r->agent = *agent;
+}
+
+static void test_pg_lookup(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct lookup_result r[6];
+	struct store_op *cancelled;
+	char err[512];
+	int i, all = 0;
+
+	NEED_PG(f);
+	memset(r, 0, sizeof(r));
+	admin_ok(store_admin_agent_add(f->admin, "ok-bot", "corp", "s-ok", err,
+	                               sizeof(err)),
+	         err);
+	admin_ok(store_admin_agent_add(f->admin, "rv-bot", "corp", "s-rv", err,
+	                               sizeof(err)),
+	         err);
+	admin_ok(store_admin_grant(f->admin, "ok-bot", "orders", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_grant(f->admin, "rv-bot", "orders", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_agent_revoke(f->admin, "rv-bot", "it's over", err,
+	                                  sizeof(err)),
+	         err);
+	f->st = pg_open(f, 100, 1000);
+	(void)store_lookup_agent(f->st, "corp", "s-ok", "orders", lookup_cb, &r[0]);
+	(void)store_lookup_agent(f->st, "corp", "s-ok", "crm", lookup_cb, &r[1]);
+	(void)store_lookup_agent(f->st, "corp", "s-rv", "orders", lookup_cb, &r[2]);
+	(void)store_lookup_agent(f->st, "other", "s-ok", "orders", lookup_cb,
+	                         &r[3]);
+	cancelled = store_lookup_agent(f->st, "corp", "s-ok", "orders", lookup_cb,
+	                               &r[4]);
+	(void)store_lookup_agent(f->st, "corp", "s-ok'; --", "orders", lookup_cb,
+	                         &r[5]);
+	store_op_cancel(cancelled);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(r[i].calls, 0);
+	for (i = 0; i < 200 && !all; i++) {
+		run_loop_ms(f->base, 10);
+		all = r[0].calls && r[1].calls && r[2].calls && r[3].calls &&
+		      r[5].calls;
+	}
+	assert_true(all);
+	assert_int_equal(r[0].status, STORE_AGENT_OK);
+	assert_string_equal(r[0].agent.name, "ok-bot");
+	assert_true(r[0].agent.id > 0);
+	assert_int_equal(r[1].status, STORE_AGENT_NOT_GRANTED);
+	assert_int_equal(r[2].status, STORE_AGENT_REVOKED);
+	assert_string_equal(r[2].agent.revoke_reason, "it's over");
+	assert_int_equal(r[3].status, STORE_AGENT_UNKNOWN);
+	assert_int_equal(r[4].calls, 0);
+	assert_int_equal(r[5].status, STORE_AGENT_UNKNOWN);
+}
+
+struct revoke_seen {
+	int calls;
+	int64_t id;
+	char reason[128];
+};
+
+static void revoke_cb(void *arg, int64_t id, const char *reason)
+{
+	struct revoke_seen *r = arg;
+
+	r->calls++;
+	r->id = id;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
+static int64_t agent_id(struct pg_fixture *f, const char *name)
+{
+	char sql[128];
+	char *v;
+	int64_t id;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM agents WHERE name = '%s'",
+	         name);
+	v = q1(f->pg, sql);
+	assert_non_null(v);
+	id = strtoll(v, NULL, 10);
+	free(v);
+	return id;
+}
+
+static void test_pg_revoke_notify(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct revoke_seen seen = {0};
+	char err[512];
+
+	NEED_PG(f);
+	admin_ok(store_admin_agent_add(f->admin, "n-bot", "corp", "s-n", err,
+	                               sizeof(err)),
+	         err);
+	f->st = pg_open(f, 100, 1000);
+	store_set_revoke_cb(f->st, revoke_cb, &seen);
+	admin_ok(store_admin_agent_revoke(f->admin, "n-bot", "key leaked", err,
+	                                  sizeof(err)),
+	         err);
+	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_int_equal(seen.id, agent_id(f, "n-bot"));
+	assert_string_equal(seen.reason, "key leaked");
+}
+
+static void test_pg_recorder_rows(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_session_info si = {
+	    .id = SID1,
+	    .agent_id = 7,
+	    .agent_name = "bot",
+	    .idp = "corp",
+	    .issuer = "https://idp.example",
+	    .subject = "sub'\\",
+	    .connection = "orders",
+	    .client_addr = "127.0.0.1:4000",
+	    .tls_version = "TLSv1.3",
+	    .started_us = 1714564800123456LL,
+	};
+	struct store_session_end e = {
+	    .ended_us = 1714564801000000LL,
+	    .reason = "client quit",
+	    .bytes_from_client = 100,
+	    .bytes_to_client = 2000,
+	    .statements = 3,
+	};
+	struct store_auth_event a = {
+	    .at_us = 1714564800000000LL,
+	    .success = true,
+	    .reason = "ok",
+	    .client_addr = "127.0.0.1:4000",
+	    .listener = "main",
+	    .connection = "orders",
+	    .idp = "corp",
+	    .issuer = "https://idp.example",
+	    .subject = "sub",
+	    .agent_id = 7,
+	    .session_id = SID1,
+	};
+	static const char exact[] = "SELECT 'a''b\\c', \"\xc3\xa9\"";
+	static const char lossy[] = {'S', 'E', 'L', 0, (char)0xff, '\''};
+	struct store_stmt_result err_result = {
+	    .status = STORE_STMT_ERROR,
+	    .duration_us = 7,
+	    .rows_affected = -1,
+	    .rows_returned = -1,
+	    .error_code = 1064,
+	    .error_message = "You have an error in your SQL syntax near ''",
+	};
+	struct store_stmt *s1, *s2, *s3, *s4;
+	struct store_stats stats;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	assert_true(store_session_start(f->st, &si));
+	store_auth_event(f->st, &a);
+	s1 = store_stmt_begin(f->st, SID1, 1, si.started_us + 1, 3, "COM_QUERY",
+	                      exact, strlen(exact));
+	s2 = store_stmt_begin(f->st, SID1, 2, si.started_us + 2, 3, "COM_QUERY",
+	                      lossy, sizeof(lossy));
+	s3 = store_stmt_begin(f->st, SID1, 3, si.started_us + 3, 1, "COM_QUIT",
+	                      NULL, 0);
+	/* s1 finishes before its batch is taken: merged. */
+	store_stmt_done(f->st, s1, &ok_result);
+	assert_true(loop_until_written(f, 5000));
+	/* s2, s3 are written as running; their outcomes become updates. */
+	q1_expect(f->pg, "SELECT status FROM statements WHERE seq = 2",
+	          "running");
+	store_stmt_done(f->st, s2, &err_result);
+	store_stmt_done(f->st, s3, &(struct store_stmt_result){
+	                               .status = STORE_STMT_ABORTED,
+	                               .duration_us = 0,
+	                               .rows_affected = -1,
+	                               .rows_returned = -1});
+	/* One that is written, then finishes: its handle waits parked. */
+	s4 = store_stmt_begin(f->st, SID1, 4, si.started_us + 4, 3, "COM_QUERY",
+	                      "SELECT 4", 8);
+	store_session_end(f->st, SID1, &e);
+	assert_true(loop_until_written(f, 5000));
+	store_stmt_done(f->st, s4, &ok_result);
+	assert_true(loop_until_written(f, 5000));
+
+	q1_expect(f->pg,
+	          "SELECT instance || '|' || agent_id || '|' || agent_name || '|' "
+	          "|| subject || '|' || tls_version || '|' || "
+	          "to_char(started_at AT TIME ZONE 'UTC', "
+	          "'YYYY-MM-DD HH24:MI:SS.US') || '|' || end_reason || '|' || "
+	          "bytes_from_client || '|' || bytes_to_client || '|' || "
+	          "statements FROM sessions",
+	          "test-gw|7|bot|sub'\\|TLSv1.3|2024-05-01 12:00:00.123456|"
+	          "client quit|100|2000|3");
+	q1_expect(f->pg,
+	          "SELECT sql_text || '|' || (sql_bytes IS NULL) || '|' || status "
+	          "|| '|' || duration_us || '|' || coalesce(rows_affected::text, "
+	          "'null') || '|' || rows_returned FROM statements WHERE seq = 1",
+	          "SELECT 'a''b\\c', \"\xc3\xa9\"|true|ok|1500|null|3");
+	q1_expect(f->pg,
+	          "SELECT encode(sql_bytes, 'hex') || '|' || sql_text || '|' || "
+	          "status || '|' || error_code || '|' || error_message "
+	          "FROM statements WHERE seq = 2",
+	          "53454c00ff27|SEL\xef\xbf\xbd\xef\xbf\xbd'|error|1064|"
+	          "You have an error in your SQL syntax near ''");
+	q1_expect(f->pg,
+	          "SELECT (sql_text IS NULL) || '|' || command_name || '|' || "
+	          "status FROM statements WHERE seq = 3",
+	          "true|COM_QUIT|aborted");
+	q1_expect(f->pg, "SELECT status FROM statements WHERE seq = 4", "ok");
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || bool_and(success) || '|' || "
+	          "min(session_id::text) || '|' || min(agent_id) FROM auth_events",
+	          "1|true|" SID1 "|7");
+	store_get_stats(f->st, &stats);
+	assert_true(stats.connected);
+	assert_int_equal(stats.queue_len, 0);
+	assert_int_equal(stats.written, 10);
+	assert_int_equal(stats.batch_failures, 0);
+}
+
+static void test_pg_rejected_records(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_auth_event a = {.at_us = 1, .reason = "fine"};
+	struct store_auth_event evil = {.at_us = 1, .reason = "evil"};
+	struct store_stats stats;
+	int i;
+
+	NEED_PG(f);
+	/* A constraint the recorder cannot know: PostgreSQL refuses one
+	 * record, the others must still be written. */
+	exec_or_fail(f->pg, "ALTER TABLE auth_events ADD CONSTRAINT no_evil "
+	                    "CHECK (reason <> 'evil')");
+	f->st = pg_open(f, 100, 1000);
+	store_auth_event(f->st, &a);
+	store_auth_event(f->st, &evil);
+	store_auth_event(f->st, &a);
+	/* The same session ended twice in one batch: one statement may not
+	 * update a row twice (21000), so the batch is split. */
+	for (i = 0; i < 2; i++)
+		store_session_end(f->st, SID2,
+		                  &(struct store_session_end){.ended_us = i,
+		                                              .reason = "x"});
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg, "SELECT count(*) FROM auth_events", "2");
+	q1_expect(f->pg,
+	          "SELECT count(*) FROM sessions WHERE ended_at = "
+	          "'1970-01-01 00:00:00.000001+00'",
+	          "1");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.dropped_invalid, 1);
+	assert_true(stats.batch_failures >= 2);
+}
+
+static void terminate(struct pg_fixture *f, PGconn *victim)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
+	         PQbackendPID(victim));
+	q1_expect(f->pg, sql, "t");
+}
+
+static void test_pg_reconnect(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct revoke_seen seen = {0};
+	struct lookup_result r = {0};
+	struct store_stmt *s;
+	struct store_stats stats;
+	char err[512];
+	int i;
+
+	NEED_PG(f);
+	admin_ok(store_admin_agent_add(f->admin, "r-bot", "corp", "s-r", err,
+	                               sizeof(err)),
+	         err);
+	f->st = pg_open(f, 100, 300);
+	store_set_revoke_cb(f->st, revoke_cb, &seen);
+	terminate(f, f->st->rec.pg);
+	terminate(f, f->st->lk.pg);
+	/* Both connections notice, and go down. */
+	for (i = 0; i < 200 && (store_pgc_is_up(&f->st->lk) ||
+	                        store_pgc_is_up(&f->st->rec));
+	     i++)
+		run_loop_ms(f->base, 5);
+	assert_false(store_pgc_is_up(&f->st->lk));
+	/* While down: lookups answer STORE_DOWN, records wait. */
+	(void)store_lookup_agent(f->st, "corp", "s-r", "orders", lookup_cb, &r);
+	assert_true(loop_until(f->base, &r.calls, 1000));
+	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
+	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	assert_non_null(s);
+	store_stmt_done(f->st, s, &ok_result);
+	/* A revocation nobody hears: the resync after reconnect must report
+	 * it. */
+	admin_ok(store_admin_agent_revoke(f->admin, "r-bot", "while down", err,
+	                                  sizeof(err)),
+	         err);
+	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_int_equal(seen.id, agent_id(f, "r-bot"));
+	assert_string_equal(seen.reason, "while down");
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg, "SELECT status FROM statements WHERE seq = 1", "ok");
+	store_get_stats(f->st, &stats);
+	assert_true(stats.connected);
+	/* Lookups work again. */
+	memset(&r, 0, sizeof(r));
+	(void)store_lookup_agent(f->st, "corp", "s-r", "orders", lookup_cb, &r);
+	assert_true(loop_until(f->base, &r.calls, 5000));
+	assert_int_equal(r.status, STORE_AGENT_REVOKED);
+}
+
+static void test_pg_batch_lost_in_flight(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_stats stats;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 100);
+	/* A batch that cannot finish before its connection is killed: a
+	 * table lock makes the INSERT wait. */
+	exec_or_fail(f->pg, "BEGIN");
+	exec_or_fail(f->pg, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
+	store_session_end(f->st, SID1,
+	                  &(struct store_session_end){.ended_us = 5,
+	                                              .reason = "bye"});
+	for (i = 0; i < 100 && f->st->rq.n_taken == 0; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(f->st->rq.n_taken, 1);
+	run_loop_ms(f->base, 50);
+	terminate(f, f->st->rec.pg);
+	exec_or_fail(f->pg, "COMMIT");
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg, "SELECT end_reason FROM sessions", "bye");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.batch_failures, 1);
+}
+
+static void test_pg_close_flushes(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_auth_event a = {.at_us = 1, .reason = "at close"};
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 7, 1000);
+	/* Never run the loop: store_close writes on its own. */
+	for (i = 0; i < 20; i++)
+		store_auth_event(f->st, &a);
+	store_close(f->st);
+	f->st = NULL;
+	q1_expect(f->pg, "SELECT count(*) FROM auth_events", "20");
+}
+
+static void test_pg_concurrent_migrate(void **state)
+{
+	struct pg_fixture *f = *state;
+	pid_t pid;
+	int status = 0, v = 0;
+	char err[512];
+	bool ok;
+
+	NEED_PG(f);
+	/* Two runs on an empty schema at once: the lock serialises them and
+	 * both succeed. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store_admin *a = store_admin_connect(f->dsn, err,
+		                                            sizeof(err));
+		FILE *out = fopen("/dev/null", "w");
+
+		_exit(a && store_admin_migrate(a, out, err, sizeof(err)) ? 0 : 1);
+	}
+	{
+		FILE *out = fopen("/dev/null", "w");
+
+		ok = store_admin_migrate(f->admin, out, err, sizeof(err));
+		fclose(out);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!ok)
+		fprintf(stderr, "migrate: %s\n", err);
+	assert_true(ok);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(store_admin_schema_version(f->admin, &v, err, sizeof(err)));
+	assert_int_equal(v, store_migrations_latest());
+	{
+		char want[16];
+
+		snprintf(want, sizeof(want), "%zu", store_migrations_count);
+		q1_expect(f->pg, "SELECT count(*) FROM schema_migrations", want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest unit[] = {
+	    cmocka_unit_test(test_sql_str_escapes),
+	    cmocka_unit_test(test_sql_text_lossless),
+	    cmocka_unit_test(test_sql_bytea_exact),
+	    cmocka_unit_test(test_sql_i64),
+	    cmocka_unit_test(test_sql_ts),
+	    cmocka_unit_test(test_uuid_valid),
+	    cmocka_unit_test(test_revoke_payload),
+	    cmocka_unit_test(test_pg_params),
+	    cmocka_unit_test(test_migrations_compiled),
+	    cmocka_unit_test(test_migrations_check_rejects),
+	    cmocka_unit_test(test_queue_bound),
+	    cmocka_unit_test(test_invalid_ids_refused),
+	    cmocka_unit_test(test_grace),
+	    cmocka_unit_test(test_batch_sql_merged),
+	    cmocka_unit_test(test_batch_groups_and_lossy_text),
+	    cmocka_unit_test(test_done_while_in_flight),
+	    cmocka_unit_test(test_batch_size_and_kick),
+	    cmocka_unit_test(test_large_text_heap),
+	    cmocka_unit_test(test_rejected_batch_salvage),
+	    cmocka_unit_test(test_close_frees_outstanding),
+	    cmocka_unit_test(test_lookup_without_connection),
+	};
+	const struct CMUnitTest pg[] = {
+	    cmocka_unit_test_setup_teardown(test_pg_migrate_and_admin, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_schema_missing,
+	                                    pg_setup_empty, pg_teardown),
+	    cmocka_unit_test(test_pg_unreachable),
+	    cmocka_unit_test_setup_teardown(test_pg_lookup, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_revoke_notify, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_recorder_rows, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_rejected_records, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_reconnect, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_batch_lost_in_flight,
+	                                    pg_setup, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_close_flushes, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_concurrent_migrate,
+	                                    pg_setup_empty, pg_teardown),
+	};
+	int failed;
+
+	log_set_level(getenv("AGENTGATE_TEST_VERBOSE") ? LOG_DEBUG : LOG_ERROR);
+	failed = cmocka_run_group_tests_name("store", unit, NULL, NULL);
+	failed += cmocka_run_group_tests_name("store_pg", pg, NULL, NULL);
+	return failed;
+}
