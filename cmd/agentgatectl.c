@@ -227,7 +227,7 @@ static const struct command *match(const struct request *rq,
 }
 
 /* agent add: the IdP must be one this configuration knows. */
-static bool check_idp(const struct cfg *cfg, const char *idp, char *err,
+static CORE_WUR bool check_idp(const struct cfg *cfg, const char *idp, char *err,
                       size_t errlen)
 {
 	struct core_buf known = {0};
@@ -248,7 +248,7 @@ static bool check_idp(const struct cfg *cfg, const char *idp, char *err,
 	return false;
 }
 
-static bool run(const struct command *c, const char *const *args,
+static CORE_WUR bool run(const struct command *c, const char *const *args,
                 const struct request *rq, const struct cfg *cfg,
                 struct store_admin *a, char *err, size_t errlen)
 {

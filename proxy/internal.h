@@ -152,6 +152,7 @@ struct session {
 	int64_t agent_id;
 	char agent_name[128];
 	uint64_t started_ms;
+	uint64_t last_activity_ms; /* end of the last command */
 
 	/* backend */
 	const struct backend_conn *backend;

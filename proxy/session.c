@@ -96,6 +96,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg);
 static void server_event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void process_commands(struct session *s);
+static void arm_ready_timer(struct session *s);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -571,6 +572,8 @@ void session_backend_ready(struct session *s)
 	send_payload(s, b.data, b.len);
 	core_buf_free(&b);
 	set_state(s, SESSION_READY);
+	s->last_activity_ms = core_mono_ms();
+	arm_ready_timer(s);
 	s->msg_started = false;
 	core_buf_reset(&s->cmd);
 	process_commands(s);
@@ -808,17 +811,23 @@ static bool session_expired(struct session *s)
 static void arm_ready_timer(struct session *s)
 {
 	const struct cfg_gateway *g = &s->proxy->cfg->gateway;
-	uint64_t ms = g->idle_timeout ? g->idle_timeout : UINT64_MAX;
+	uint64_t now = core_mono_ms();
+	uint64_t ms = UINT64_MAX;
 
+	if (g->idle_timeout) {
+		uint64_t idle = now - s->last_activity_ms;
+		ms = idle < g->idle_timeout ? g->idle_timeout - idle : 0;
+	}
 	if (g->close_on_token_expiry && s->principal) {
 		int64_t left = s->principal->expires_at * 1000 -
 		               core_wall_us() / 1000;
-		uint64_t l = left > 0 ? (uint64_t)left : 0;
+		/* +1: wake just after the second of expiry, not just before. */
+		uint64_t l = left > 0 ? (uint64_t)left + 1 : 0;
 		if (l < ms)
 			ms = l;
 	}
 	if (g->max_session_lifetime) {
-		uint64_t age = core_mono_ms() - s->started_ms;
+		uint64_t age = now - s->started_ms;
 		uint64_t l = age < g->max_session_lifetime
 		                 ? g->max_session_lifetime - age
 		                 : 0;
@@ -1046,6 +1055,7 @@ static void process_commands(struct session *s)
 		}
 		evtimer_del(s->timer);
 		dispatch(s);
+		s->last_activity_ms = core_mono_ms();
 		/* Do not keep a large command's buffer for the session's life. */
 		if (s->cmd.cap > CMD_BUFFER_KEEP)
 			core_buf_free(&s->cmd);
@@ -1091,6 +1101,7 @@ static void command_done(struct session *s)
 	free(s->pending_prepare);
 	s->pending_prepare = NULL;
 	set_state(s, SESSION_READY);
+	s->last_activity_ms = core_mono_ms();
 	if (session_expired(s))
 		return;
 	arm_ready_timer(s);
@@ -1297,7 +1308,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		s->seq = 1;
 		if (session_expired(s))
 			return;
-		if (g->idle_timeout) {
+		if (g->idle_timeout &&
+		    core_mono_ms() - s->last_activity_ms >= g->idle_timeout) {
 			send_err(s, ER_CONNECTION_KILLED, "70100",
 			         "agentgate: session closed after being idle too long");
 			session_close(s, "idle timeout");

@@ -87,7 +87,7 @@ static PGresult *run(struct store_admin *a, const char *sql, int n,
 
 /* "active", "revoked", or NULL when there is no such agent (err set).
  * Returns false on a query failure. */
-static bool agent_status(struct store_admin *a, const char *name,
+static CORE_WUR bool agent_status(struct store_admin *a, const char *name,
                          char *status, size_t statuslen, char *err,
                          size_t errlen)
 {
@@ -191,13 +191,40 @@ static void put_safe(FILE *out, const char *s, int width)
 		fputc(' ', out);
 }
 
+/* Prints the rows of `res` under `head` in aligned columns, each line
+ * starting with `indent`. */
+static void put_table(FILE *out, const PGresult *res, const char *const *head,
+                      int ncols, const char *indent)
+{
+	int widths[16];
+	int i, j, rows = PQntuples(res);
+
+	if (ncols > 16)
+		ncols = 16;
+	for (j = 0; j < ncols; j++) {
+		widths[j] = (int)strlen(head[j]);
+		for (i = 0; i < rows; i++)
+			if (PQgetlength(res, i, j) > widths[j])
+				widths[j] = PQgetlength(res, i, j);
+	}
+	fputs(indent, out);
+	for (j = 0; j < ncols; j++)
+		put_safe(out, head[j], j < ncols - 1 ? widths[j] + 2 : 0);
+	fputc('\n', out);
+	for (i = 0; i < rows; i++) {
+		fputs(indent, out);
+		for (j = 0; j < ncols; j++)
+			put_safe(out, PQgetvalue(res, i, j),
+			         j < ncols - 1 ? widths[j] + 2 : 0);
+		fputc('\n', out);
+	}
+}
+
 bool store_admin_agent_list(struct store_admin *a, FILE *out, char *err,
                             size_t errlen)
 {
 	static const char *const head[] = {"NAME",   "IDP",    "SUBJECT",
 	                                   "STATUS", "GRANTS", "CREATED"};
-	int widths[6];
-	int i, j, rows;
 	PGresult *res = run(
 	    a,
 	    "SELECT a.name, a.idp, a.subject, a.status, "
@@ -208,28 +235,10 @@ bool store_admin_agent_list(struct store_admin *a, FILE *out, char *err,
 
 	if (res == NULL)
 		return false;
-	rows = PQntuples(res);
-	if (rows == 0) {
+	if (PQntuples(res) == 0)
 		fprintf(out, "no agents registered\n");
-		PQclear(res);
-		return true;
-	}
-	for (j = 0; j < 6; j++) {
-		widths[j] = (int)strlen(head[j]);
-		for (i = 0; i < rows; i++)
-			if (PQgetlength(res, i, j) > widths[j])
-				widths[j] = PQgetlength(res, i, j);
-	}
-	for (j = 0; j < 6; j++) {
-		put_safe(out, head[j], j < 5 ? widths[j] + 2 : 0);
-	}
-	fputc('\n', out);
-	for (i = 0; i < rows; i++) {
-		for (j = 0; j < 6; j++)
-			put_safe(out, PQgetvalue(res, i, j),
-			         j < 5 ? widths[j] + 2 : 0);
-		fputc('\n', out);
-	}
+	else
+		put_table(out, res, head, 6, "");
 	PQclear(res);
 	return true;
 }
@@ -237,6 +246,9 @@ bool store_admin_agent_list(struct store_admin *a, FILE *out, char *err,
 bool store_admin_agent_show(struct store_admin *a, const char *name, FILE *out,
                             char *err, size_t errlen)
 {
+	static const char *const session_head[] = {
+	    "SESSION", "STARTED",    "ENDED", "CONNECTION",
+	    "CLIENT",  "STATEMENTS", "END REASON"};
 	const char *params[1] = {name};
 	const char *agent_id[1];
 	PGresult *agent = NULL, *grants = NULL, *sessions = NULL;
@@ -269,7 +281,7 @@ bool store_admin_agent_show(struct store_admin *a, const char *name, FILE *out,
 	        "ended_at") ", '-'), coalesce(connection, '-'), "
 	                    "coalesce(client_addr, '-'), "
 	                    "coalesce(statements::text, '-'), "
-	                    "coalesce(end_reason, '') FROM sessions "
+	                    "coalesce(end_reason, '-') FROM sessions "
 	                    "WHERE agent_id = $1 "
 	                    "ORDER BY started_at DESC NULLS LAST "
 	                    "LIMIT " SHOW_SESSIONS,
@@ -301,21 +313,11 @@ bool store_admin_agent_show(struct store_admin *a, const char *name, FILE *out,
 		put_safe(out, PQgetvalue(grants, i, 0), 0);
 	}
 	fprintf(out, "\nlast sessions:");
-	if (PQntuples(sessions) == 0)
+	if (PQntuples(sessions) == 0) {
 		fprintf(out, " none\n");
-	else
-		fprintf(out, "\n  %-36s  %-20s  %-20s  %s\n", "SESSION", "STARTED",
-		        "ENDED", "CONNECTION  CLIENT  STATEMENTS  END");
-	for (i = 0; i < PQntuples(sessions); i++) {
-		int j;
-
-		fprintf(out, "  %-36s  %-20s  %-20s", PQgetvalue(sessions, i, 0),
-		        PQgetvalue(sessions, i, 1), PQgetvalue(sessions, i, 2));
-		for (j = 3; j < 7; j++) {
-			fputs("  ", out);
-			put_safe(out, PQgetvalue(sessions, i, j), 0);
-		}
+	} else {
 		fputc('\n', out);
+		put_table(out, sessions, session_head, 7, "  ");
 	}
 	ok = true;
 out:

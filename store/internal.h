@@ -181,6 +181,8 @@ struct store_rq {
 /* A batch stops growing past this many bytes of SQL (at least one record
  * is always sent), so one round trip stays reasonable. */
 #define STORE_BATCH_MAX_BYTES ((size_t)8 << 20)
+/* Batch building buffers above this size are released after use. */
+#define STORE_BATCH_KEEP_BYTES ((size_t)1 << 20)
 
 void store_rq_init(struct store_rq *rq, const struct cfg_store *cfg);
 void store_rq_free(struct store_rq *rq);

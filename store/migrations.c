@@ -59,7 +59,7 @@ bool store_migrations_check(const struct store_migration *list, size_t n,
 }
 
 /* Runs a command that returns no rows. */
-static bool exec_ok(PGconn *pg, const char *sql, const char *what, char *err,
+static CORE_WUR bool exec_ok(PGconn *pg, const char *sql, const char *what, char *err,
                     size_t errlen)
 {
 	PGresult *res = PQexec(pg, sql);
@@ -113,7 +113,7 @@ bool store_admin_schema_version(struct store_admin *a, int *version,
 }
 
 /* Applies one migration unless it already is. Sets *applied. */
-static bool apply_one(PGconn *pg, const struct store_migration *m,
+static CORE_WUR bool apply_one(PGconn *pg, const struct store_migration *m,
                       bool *applied, char *err, size_t errlen)
 {
 	char version[16];

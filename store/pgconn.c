@@ -10,6 +10,10 @@
  * The owner decides what to send and what results mean; this file knows no
  * SQL. For the shutdown flush, store_pgc_drive() runs the same handlers off
  * the loop, waiting on the socket with poll().
+ *
+ * libpq resolves host names inside PQconnectStart, blocking: a DSN that
+ * names its server by hostaddr (or a local socket) keeps reconnection
+ * attempts from ever stalling the loop on DNS.
  */
 #include <errno.h>
 #include <poll.h>
@@ -152,6 +156,7 @@ static void quiet(PGconn *pg)
 
 static void connected(struct pgconn *pc)
 {
+	free_events(pc);
 	if (PQsetnonblocking(pc->pg, 1) != 0) {
 		fail_pg(pc, "cannot switch to non-blocking mode: ");
 		return;
@@ -171,14 +176,19 @@ static void connected(struct pgconn *pc)
 		pc->ops->up(pc);
 }
 
-/* Acts on what PQconnectPoll last said. */
+/* Acts on what PQconnectPoll last said. While connecting libpq may close
+ * its socket and open another that gets the same number (next host, SSL
+ * refused): fresh events each step, so the loop never waits on a socket
+ * that is gone. */
 static void connect_step(struct pgconn *pc)
 {
 	switch (pc->polling) {
 	case PGRES_POLLING_READING:
+		free_events(pc);
 		watch(pc, true, false);
 		return;
 	case PGRES_POLLING_WRITING:
+		free_events(pc);
 		watch(pc, false, true);
 		return;
 	case PGRES_POLLING_OK:
@@ -243,7 +253,7 @@ bool store_pgc_go_async(struct pgconn *pc, char *err, size_t errlen)
 }
 
 /* Sends what libpq has buffered. False when the connection failed. */
-static bool flush(struct pgconn *pc)
+static CORE_WUR bool flush(struct pgconn *pc)
 {
 	int r = PQflush(pc->pg);
 

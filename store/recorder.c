@@ -531,6 +531,9 @@ void store_rq_batch_ok(struct store_rq *rq)
 	rq->written += rq->n_taken;
 	rq->n_taken = 0;
 	rq->batches++;
+	for (n = 0; n < REC_KIND_COUNT; n++)
+		if (rq->group[n].cap > STORE_BATCH_KEEP_BYTES)
+			core_buf_free(&rq->group[n]);
 	if (rq->salvage > 0)
 		rq->salvage--;
 }

@@ -375,6 +375,9 @@ static void rec_done(struct pgconn *pc)
 	struct store *st = pc->owner;
 	char why[300];
 
+	/* Do not keep megabytes around after a burst of large statements. */
+	if (st->batch_sql.cap > STORE_BATCH_KEEP_BYTES)
+		core_buf_free(&st->batch_sql);
 	if (st->batch_state[0] == '\0') {
 		store_rq_batch_ok(&st->rq);
 		if (store_rq_waiting(&st->rq) >= st->rq.batch_size ||
@@ -458,7 +461,7 @@ struct store *store_new_detached(const struct cfg_store *cfg,
 	return st;
 }
 
-static bool check_schema(PGconn *pg, char *err, size_t errlen)
+static CORE_WUR bool check_schema(PGconn *pg, char *err, size_t errlen)
 {
 	int have = 0, need = store_migrations_latest();
 	char msg[400];
@@ -485,7 +488,7 @@ static bool check_schema(PGconn *pg, char *err, size_t errlen)
 	return true;
 }
 
-static bool exec_blocking(PGconn *pg, const char *sql, char *err,
+static CORE_WUR bool exec_blocking(PGconn *pg, const char *sql, char *err,
                           size_t errlen)
 {
 	PGresult *res = PQexec(pg, sql);

@@ -34,7 +34,9 @@ struct store;
  * reason. */
 struct store *store_open(struct event_base *base, const struct cfg_store *cfg,
                          const char *instance, char *err, size_t errlen);
-/* Flushes what is queued (bounded wait) and closes. */
+/* Flushes what is queued (bounded wait, about 2 s, off the loop) and
+ * closes. Pending lookups are dropped without their callbacks. Never call it
+ * from inside a store callback; every store_stmt handle is invalid after. */
 void store_close(struct store *st);
 
 /* ----------------------------------------------------------- agents */

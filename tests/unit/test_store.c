@@ -854,6 +854,7 @@ static int pg_teardown(void **state)
 	store_admin_close(f->admin);
 	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
 	exec_or_fail(f->pg, "RESET search_path");
+	exec_or_fail(f->pg, "SET client_min_messages = warning");
 	exec_or_fail(f->pg, sql);
 	PQfinish(f->pg);
 	if (f->base)
@@ -1358,6 +1359,72 @@ static void test_pg_batch_lost_in_flight(void **state)
 	assert_int_equal(stats.batch_failures, 1);
 }
 
+/* Stops the server for real when the environment says how:
+ * AGENTGATE_TEST_PG_STOP and AGENTGATE_TEST_PG_START are shell commands. */
+static void test_pg_server_down(void **state)
+{
+	struct pg_fixture *f = *state;
+	const char *stop = getenv("AGENTGATE_TEST_PG_STOP");
+	const char *start = getenv("AGENTGATE_TEST_PG_START");
+	struct cfg_store c = {
+	    .queue_size = 1000,
+	    .batch_size = 100,
+	    .flush_interval = 20,
+	    .grace = 1000,
+	    .reconnect_interval = 200,
+	};
+	struct lookup_result r = {0};
+	struct store_session_info si = {.id = SID1, .agent_id = 1,
+	                                .started_us = 1};
+	struct store_stmt *s;
+	struct store_stats stats;
+	const char *why = NULL;
+	char err[512] = "";
+	int i;
+
+	NEED_PG(f);
+	if (stop == NULL || start == NULL)
+		skip();
+	c.dsn = f->dsn;
+	f->st = store_open(f->base, &c, "gw", err, sizeof(err));
+	assert_non_null(f->st);
+	/* The fixture's own connections die with the server. */
+	PQfinish(f->pg);
+	f->pg = NULL;
+	store_admin_close(f->admin);
+	f->admin = NULL;
+	assert_int_equal(system(stop), 0);
+	for (i = 0; i < 400 && store_pgc_is_up(&f->st->rec); i++)
+		run_loop_ms(f->base, 5);
+	assert_false(store_pgc_is_up(&f->st->rec));
+	assert_true(store_session_start(f->st, &si));
+	s = store_stmt_begin(f->st, SID1, 1, 2, 3, "COM_QUERY", "SELECT 1", 8);
+	assert_non_null(s);
+	store_stmt_done(f->st, s, &ok_result);
+	(void)store_lookup_agent(f->st, "corp", "x", "orders", lookup_cb, &r);
+	assert_true(loop_until(f->base, &r.calls, 1000));
+	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
+	assert_true(store_accepting(f->st, &why));
+	/* Past the grace: new statements are refused, with the reason. */
+	run_loop_ms(f->base, 1300);
+	assert_false(store_accepting(f->st, &why));
+	assert_string_equal(why, "audit store unreachable for 1 s");
+	assert_int_equal(system(start), 0);
+	f->pg = PQconnectdb(f->dsn);
+	assert_int_equal(PQstatus(f->pg), CONNECTION_OK);
+	f->admin = store_admin_connect(f->dsn, err, sizeof(err));
+	assert_non_null(f->admin);
+	assert_true(loop_until_written(f, 10000));
+	assert_true(store_accepting(f->st, &why));
+	q1_expect(f->pg,
+	          "SELECT s.agent_id || '|' || t.status FROM sessions s "
+	          "JOIN statements t ON t.session_id = s.id",
+	          "1|ok");
+	store_get_stats(f->st, &stats);
+	assert_true(stats.connected);
+	assert_int_equal(stats.written, 2);
+}
+
 static void test_pg_close_flushes(void **state)
 {
 	struct pg_fixture *f = *state;
@@ -1459,6 +1526,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_pg_batch_lost_in_flight,
 	                                    pg_setup, pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_close_flushes, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_server_down, pg_setup,
 	                                    pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_concurrent_migrate,
 	                                    pg_setup_empty, pg_teardown),
