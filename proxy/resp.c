@@ -55,8 +55,14 @@ enum resp_step resp_packet(struct resp *r, const uint8_t *p, size_t have,
 	bool small;
 
 	if (r->continuation) {
-		if (len < MYSQL_MAX_PAYLOAD)
+		if (len < MYSQL_MAX_PAYLOAD) {
 			r->continuation = false;
+			/* A raw answer is one packet: its last part ends it. */
+			if (r->kind == RESP_RAW) {
+				r->state = RS_DONE;
+				return RESP_STEP_DONE;
+			}
+		}
 		return RESP_STEP_MORE;
 	}
 	if (r->state == RS_DONE)
@@ -135,9 +141,8 @@ enum resp_step resp_packet(struct resp *r, const uint8_t *p, size_t have,
 		if (r->kind == RESP_OK || r->kind == RESP_PREPARE)
 			return RESP_STEP_BAD;
 		if (first == 0xFB) {
-			/* LOCAL INFILE request: never negotiated, never honoured. */
-			if (have < len)
-				return RESP_STEP_NEED_WHOLE;
+			/* LOCAL INFILE request: never negotiated, never honoured;
+			 * its first byte is enough to refuse it. */
 			r->local_infile = true;
 			return RESP_STEP_BAD;
 		}

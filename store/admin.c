@@ -13,6 +13,10 @@
 
 #include "store/internal.h"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
+/* The name rule of sql/001_init.sql, checked here too for a clear message. */
 #define AGENT_NAME_MAX 64
 /* Sessions listed by `agent show`. */
 #define SHOW_SESSIONS "10"
@@ -344,8 +348,8 @@ bool store_admin_agent_revoke(struct store_admin *a, const char *name,
 	          "RETURNING id, revoke_reason) "
 	          "SELECT id, pg_notify('" STORE_REVOKE_CHANNEL "', "
 	          "CASE WHEN revoke_reason IS NULL THEN id::text "
-	          "ELSE id::text || ' ' || left(revoke_reason, " /* chars */
-	          "1000) END) FROM u",
+	          "ELSE id::text || ' ' || left(revoke_reason, " STRINGIFY(
+	              STORE_NOTIFY_REASON_MAX) ") END) FROM u",
 	          2, params, PGRES_TUPLES_OK, err, errlen);
 	if (res == NULL)
 		return false;

@@ -23,6 +23,10 @@
 
 #include "store/internal.h"
 
+/* During an outage, one warning at the first failed attempt, then one
+ * every this many attempts; the others go to the debug log. */
+#define RETRY_WARN_EVERY 60
+
 static void io_cb(evutil_socket_t fd, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 
@@ -115,6 +119,10 @@ static void fail(struct pgconn *pc, const char *why)
 		log_warn("store: %s connection to PostgreSQL failed: %s; retrying "
 		         "every %llu ms",
 		         pc->name, why, (unsigned long long)pc->reconnect_ms);
+	} else if (pc->attempts % RETRY_WARN_EVERY == 0) {
+		log_warn("store: %s connection to PostgreSQL still failing after "
+		         "%u attempts: %s",
+		         pc->name, pc->attempts, why);
 	} else {
 		log_debug("store: %s connection attempt %u failed: %s", pc->name,
 		          pc->attempts, why);

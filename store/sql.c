@@ -223,10 +223,21 @@ void store_pg_error(PGconn *pg, char *err, size_t errlen)
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		n--;
 	snprintf(err, errlen, "%.*s", (int)n, msg);
-	/* Multi-line libpq messages read better on one line. */
-	for (char *p = err; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
+	/* Multi-line libpq messages read better on one line: each run of
+	 * white space becomes one space. */
+	{
+		char *w = err;
+		const char *r;
+
+		for (r = err; *r; r++) {
+			bool space = *r == '\n' || *r == '\t' || *r == ' ';
+
+			if (space && w > err && w[-1] == ' ')
+				continue;
+			*w++ = space ? ' ' : *r;
+		}
+		*w = '\0';
+	}
 }
 
 static void notice_to_debug(void *arg, const char *message)

@@ -20,7 +20,7 @@ n_bad=$(echo "$out" | grep -c '^not ok' || true)
 assert_eq "C client checks all pass" "0" "$n_bad"
 [ "$n_ok" -ge 15 ] && pass "C client ran $n_ok checks" || fail "C client ran only $n_ok checks"
 
-wait_pg "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_EXECUTE'" 3 >/dev/null
+wait_pg "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_EXECUTE'" 2 >/dev/null
 got=$(pgq "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_EXECUTE' AND sql_text LIKE 'SELECT id, name FROM customers WHERE id > ?%'")
 assert_eq "prepared executions recorded with their SQL" "2" "$got"
 got=$(pgq "SELECT rows_returned FROM statements WHERE sql_text LIKE 'SELECT seq, REPEAT%'")

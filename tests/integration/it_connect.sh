@@ -33,7 +33,7 @@ assert_eq "server errors come through unchanged" "${want_err##*: }" "${err##*: }
 assert_contains "server error code is 1146" "$err" "ERROR 1146"
 
 # The audit trail.
-wait_pg "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL" 5 >/dev/null
+wait_pg "SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL" 6 >/dev/null
 got=$(pgq "SELECT agent_name, count(*) FROM sessions GROUP BY agent_name ORDER BY 1" | tr '\n' ' ')
 assert_eq "sessions recorded per agent" "alpha|5 beta|1 " "$got"
 got=$(pgq "SELECT DISTINCT subject = '$(sub_of "$A")', issuer, connection, tls_version LIKE 'TLSv1.%', client_addr LIKE '127.0.0.1:%' FROM sessions WHERE agent_name='alpha'")

@@ -9,7 +9,9 @@
  * PostgreSQL: migrations, admin commands, lookups, NOTIFY revocations, the
  * recorder's rows, reconnection and the shutdown flush. Each such test works
  * in a fresh schema of its own and drops it afterwards. Without the variable
- * those tests are skipped.
+ * those tests are skipped. One test also stops and restarts the server when
+ * AGENTGATE_TEST_PG_STOP and AGENTGATE_TEST_PG_START hold shell commands
+ * that do so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
