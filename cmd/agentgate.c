@@ -146,7 +146,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	SSL_library_init();
 
-	d.base = event_base_new();
+	/* The changelist folds the enable/disable of write interest that every
+	 * relayed packet causes into one epoll_ctl per loop iteration. */
+	{
+		struct event_config *ec = event_config_new();
+		if (ec) {
+			event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+			d.base = event_base_new_with_config(ec);
+			event_config_free(ec);
+		}
+	}
 	if (!d.base) {
 		log_error("cannot create the event loop");
 		goto out;

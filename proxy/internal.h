@@ -15,6 +15,7 @@
 #include "proxy/proxy.h"
 
 struct bufferevent;
+struct evbuffer;
 struct sockaddr;
 struct evconnlistener;
 struct event;
@@ -128,6 +129,7 @@ struct session {
 	char client_addr[64];
 
 	struct bufferevent *client;
+	struct evbuffer *staging; /* bytes on their way out (send_buffer) */
 	struct event *timer;     /* handshake, idle and lifetime deadlines */
 	struct event *free_ev;   /* deferred free */
 	bool tls;

@@ -41,6 +41,8 @@
 #define MAX_USER_LEN 64
 /* Command buffers larger than this are released after use. */
 #define CMD_BUFFER_KEEP (1024 * 1024)
+/* Relayed bytes gathered before one write to the client. */
+#define RELAY_CHUNK (64 * 1024)
 /* First byte of a TLS record carrying a handshake message. */
 #define TLS_HANDSHAKE_RECORD 0x16
 
@@ -103,6 +105,24 @@ static void arm_ready_timer(struct session *s);
 static bool closing(const struct session *s)
 {
 	return s->state == SESSION_CLOSING;
+}
+
+/* Moves `src` to a connection. On a plaintext socket with nothing queued
+ * ahead, it writes what the socket takes at once, sparing the loop round
+ * trip and the pair of epoll_ctl calls a buffered write costs per packet;
+ * the rest (and everything over TLS) goes through the bufferevent, which
+ * keeps order and reports errors. */
+static void send_buffer(struct bufferevent *bev, struct evbuffer *src)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (!bufferevent_get_underlying(bev) && evbuffer_get_length(out) == 0) {
+		evutil_socket_t fd = bufferevent_getfd(bev);
+		if (fd >= 0)
+			(void)evbuffer_write(src, fd); /* errors surface below */
+	}
+	if (evbuffer_get_length(src) > 0)
+		evbuffer_add_buffer(out, src);
 }
 
 static void send_payload(struct session *s, const void *payload, size_t len)
@@ -193,6 +213,7 @@ static void free_cb(evutil_socket_t fd, short what, void *arg)
 		bufferevent_free(s->server);
 	event_free(s->timer);
 	event_free(s->free_ev);
+	evbuffer_free(s->staging);
 	idp_principal_free(s->principal);
 	for (size_t i = 0; i < s->n_prepared; i++)
 		free(s->prepared[i].sql);
@@ -304,9 +325,10 @@ void session_accept(struct proxy *p, const struct cfg_listener *l, int fd,
 	p->n_sessions++;
 	s->timer = evtimer_new(p->base, timer_cb, s);
 	s->free_ev = event_new(p->base, -1, 0, free_cb, s);
+	s->staging = evbuffer_new();
 	s->client = bufferevent_socket_new(
 	    p->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!s->timer || !s->free_ev || !s->client) {
+	if (!s->timer || !s->free_ev || !s->client || !s->staging) {
 		if (!s->client)
 			evutil_closesocket(fd);
 		log_error("cannot set up a session for %s", s->client_addr);
@@ -715,7 +737,7 @@ static void on_login_message(struct session *s)
 
 static void forward_command(struct session *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->server);
+	struct evbuffer *out = s->staging;
 	const uint8_t *p = s->cmd.data;
 	size_t left = s->cmd.len;
 	uint8_t seq = 0;
@@ -731,6 +753,7 @@ static void forward_command(struct session *s)
 		if (n < MYSQL_MAX_PAYLOAD)
 			break;
 	}
+	send_buffer(s->server, out);
 }
 
 static struct prepared *find_prepared(struct session *s, uint32_t id)
@@ -1134,18 +1157,24 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 			size_t n = avail < s->pkt_remaining ? avail : s->pkt_remaining;
 			if (n == 0)
 				break;
-			evbuffer_remove_buffer(in, out, n);
+			evbuffer_remove_buffer(in, s->staging, n);
 			s->pkt_remaining -= n;
 			s->bytes_to_client += n;
 			if (s->pkt_remaining == 0 && s->resp_done_after_pkt) {
 				s->resp_done_after_pkt = false;
+				/* The answer reaches the client before anything the
+				 * next command may bring. */
+				send_buffer(s->client, s->staging);
 				command_done(s);
 				if (closing(s))
 					return;
 				continue;
 			}
-			if (evbuffer_get_length(out) > high)
-				break;
+			if (evbuffer_get_length(s->staging) >= RELAY_CHUNK) {
+				send_buffer(s->client, s->staging);
+				if (evbuffer_get_length(out) > high)
+					break; /* paused below, resumed by client_write_cb */
+			}
 			continue;
 		}
 		if (avail < MYSQL_HEADER_LEN)
@@ -1182,6 +1211,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 		s->pkt_remaining = MYSQL_HEADER_LEN + len;
 		s->resp_done_after_pkt = step == RESP_STEP_DONE;
 	}
+	send_buffer(s->client, s->staging);
 	if (evbuffer_get_length(out) > high && !s->backend_paused) {
 		/* The client reads slower than the backend writes: stop reading
 		 * the backend until the client has taken half. */

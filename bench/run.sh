@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Throughput and latency of agentgate against MariaDB directly, in the same
+# run on the same machine: sysbench oltp_point_select and oltp_read_only at
+# THREADS threads, straight to MariaDB, through the gateway without TLS
+# (loopback plaintext listener) and through the gateway with TLS. Prints the
+# throughput ratio and p95 latency of each, then the gateway's peak resident
+# memory while it streams a 1 GB result.
+#
+# Usage: bench/run.sh [--threads N] [--time SECONDS] [--stream-mb MB]
+# Needs the build in ./build (scripts/test.sh or cmake makes it) and starts
+# its own private servers under ./build/bench-servers on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+THREADS=8
+TIME=20
+STREAM_MB=1024
+TABLE_SIZE=100000
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--threads) THREADS=$2; shift 2 ;;
+	--time) TIME=$2; shift 2 ;;
+	--stream-mb) STREAM_MB=$2; shift 2 ;;
+	*) echo "usage: $0 [--threads N] [--time SECONDS] [--stream-mb MB]" >&2; exit 2 ;;
+	esac
+done
+
+bash scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target agentgate agentgatectl >/dev/null
+
+DIR=$PWD/build/bench-servers
+export AGENTGATE_PORT_BASE=${AGENTGATE_PORT_BASE:-27000}
+bash scripts/servers.sh start "$DIR" >/dev/null
+GW_PID=""
+cleanup() {
+	[ -n "$GW_PID" ] && kill "$GW_PID" 2>/dev/null && wait "$GW_PID" 2>/dev/null
+	bash scripts/servers.sh stop "$DIR" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+# shellcheck disable=SC1091
+source "$DIR/env.sh"
+
+INI=$DIR/bench.ini
+cat >"$INI" <<EOF
+[gateway]
+instance = bench
+tls_cert = $AGENTGATE_GATEWAY_TLS_CERT
+tls_key = $AGENTGATE_GATEWAY_TLS_KEY
+log_level = warn
+[store]
+dsn = $AGENTGATE_TEST_PG_DSN
+[listener tls]
+address = 127.0.0.1
+port = $AGENTGATE_GATEWAY_PORT
+[listener plain]
+address = 127.0.0.1
+port = $AGENTGATE_GATEWAY_PLAIN_PORT
+require_tls = false
+allow_plaintext_loopback = true
+[idp local]
+issuer = $AGENTGATE_IDP_ISSUER
+audience = $AGENTGATE_IDP_AUDIENCE
+ca_file = $AGENTGATE_TEST_CA
+[connection orders]
+host = 127.0.0.1
+port = $AGENTGATE_MARIADB_PORT
+user = $AGENTGATE_MARIADB_RW_USER
+password_file = $AGENTGATE_MARIADB_RW_PASSWORD_FILE
+database = $AGENTGATE_MARIADB_DATABASE
+EOF
+CTL="build/cmd/agentgatectl -c $INI"
+$CTL migrate >/dev/null
+TOKEN=$(AGENTGATE_TEST_CA=$AGENTGATE_TEST_CA bash "$AGENTGATE_TOKEN_SH" \
+	"$AGENTGATE_AGENT_ALPHA_CLIENT_ID" "@$AGENTGATE_AGENT_ALPHA_SECRET_FILE" "$AGENTGATE_IDP_ISSUER")
+SUB=$(printf '%s' "$TOKEN" | cut -d. -f2 | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .sub || true)
+$CTL agent add bench --idp local --subject "$SUB" >/dev/null 2>&1 || true
+$CTL grant bench orders >/dev/null 2>&1 || true
+
+start_gateway() {
+	build/cmd/agentgate -c "$INI" >>"$DIR/gateway.log" 2>&1 &
+	GW_PID=$!
+	for _ in $(seq 1 100); do
+		mariadb --no-defaults -h 127.0.0.1 -P "$AGENTGATE_GATEWAY_PLAIN_PORT" -u orders \
+			--skip-ssl --password="$TOKEN" -e "SELECT 1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "gateway did not start" >&2
+	tail "$DIR/gateway.log" >&2
+	exit 1
+}
+stop_gateway() {
+	kill "$GW_PID"
+	wait "$GW_PID" 2>/dev/null || true
+	GW_PID=""
+}
+
+DBPASS=$(cat "$AGENTGATE_MARIADB_RW_PASSWORD_FILE")
+SB_COMMON=(--db-driver=mysql --mysql-db="$AGENTGATE_MARIADB_DATABASE" --tables=4
+	--table-size="$TABLE_SIZE" --rand-type=uniform)
+sysbench oltp_read_only "${SB_COMMON[@]}" --mysql-host=127.0.0.1 \
+	--mysql-port="$AGENTGATE_MARIADB_PORT" --mysql-user="$AGENTGATE_MARIADB_RW_USER" \
+	--mysql-password="$DBPASS" --threads=2 prepare >/dev/null
+
+start_gateway
+
+# run_sb TEST PORT USER PASSWORD SSL -> "tps p95"
+run_sb() {
+	local out
+	out=$(sysbench "$1" "${SB_COMMON[@]}" --mysql-host=127.0.0.1 --mysql-port="$2" \
+		--mysql-user="$3" --mysql-password="$4" --mysql-ssl="$5" \
+		--threads="$THREADS" --time="$TIME" --report-interval=0 run)
+	local tps p95
+	if [ "$1" = oltp_point_select ]; then
+		tps=$(echo "$out" | awk '/queries:/ {gsub(/[(]/,"",$3); print $3}')
+	else
+		tps=$(echo "$out" | awk '/transactions:/ {gsub(/[(]/,"",$3); print $3}')
+	fi
+	p95=$(echo "$out" | awk '/95th percentile:/ {print $3}')
+	echo "$tps $p95"
+}
+
+printf '\nagentgate benchmark: %s threads, %s s per run, %s cores, %s\n' \
+	"$THREADS" "$TIME" "$(nproc)" "$(date -u +%Y-%m-%d)"
+printf '%-18s %-14s %14s %10s %8s\n' test path "per second" "p95 ms" ratio
+for test in oltp_point_select oltp_read_only; do
+	read -r d_tps d_p95 < <(run_sb "$test" "$AGENTGATE_MARIADB_PORT" \
+		"$AGENTGATE_MARIADB_RW_USER" "$DBPASS" off)
+	printf '%-18s %-14s %14s %10s %8s\n' "$test" direct "$d_tps" "$d_p95" 1.00
+	read -r g_tps g_p95 < <(run_sb "$test" "$AGENTGATE_GATEWAY_PLAIN_PORT" orders "$TOKEN" off)
+	printf '%-18s %-14s %14s %10s %8.2f\n' "$test" "gateway" "$g_tps" "$g_p95" \
+		"$(echo "$g_tps / $d_tps" | bc -l)"
+	read -r t_tps t_p95 < <(run_sb "$test" "$AGENTGATE_GATEWAY_PORT" orders "$TOKEN" on)
+	printf '%-18s %-14s %14s %10s %8.2f\n' "$test" "gateway+TLS" "$t_tps" "$t_p95" \
+		"$(echo "$t_tps / $d_tps" | bc -l)"
+done
+echo "(point select: queries per second; read only: transactions per second)"
+
+# Peak RSS of a fresh gateway while it streams STREAM_MB through TLS.
+stop_gateway
+start_gateway
+rows=$((STREAM_MB * 1024))
+start=$(date +%s.%N)
+mariadb --no-defaults -h 127.0.0.1 -P "$AGENTGATE_GATEWAY_PORT" -u orders --ssl \
+	--ssl-ca="$AGENTGATE_TEST_CA" --password="$TOKEN" --quick -N -B \
+	-e "SELECT seq, REPEAT('x', 1017) FROM seq_1_to_$rows" | wc -c >"$DIR/stream.bytes"
+end=$(date +%s.%N)
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$GW_PID/status")
+printf '\nstreamed %s MB through TLS in %.1f s; gateway peak RSS %s kB (%.1f MB)\n' \
+	"$(( $(cat "$DIR/stream.bytes") / 1048576 ))" "$(echo "$end - $start" | bc -l)" \
+	"$hwm" "$(echo "$hwm / 1024" | bc -l)"
