@@ -104,10 +104,23 @@ sysbench oltp_read_only "${SB_COMMON[@]}" --mysql-host=127.0.0.1 \
 
 start_gateway
 
-# run_sb TEST PORT USER PASSWORD SSL -> "tps p95"
+# sysbench's MySQL driver takes its TLS files from the working directory.
+SBDIR=$DIR/sysbench
+mkdir -p "$SBDIR"
+cp "$AGENTGATE_TEST_CA" "$SBDIR/cacert.pem"
+cp "$AGENTGATE_GATEWAY_TLS_CERT" "$SBDIR/client-cert.pem"
+cp "$AGENTGATE_GATEWAY_TLS_KEY" "$SBDIR/client-key.pem"
+
+gw_cpu() { # CPU time of the gateway so far, in clock ticks
+	awk '{print $14 + $15}' "/proc/$GW_PID/stat"
+}
+
+# run_sb TEST PORT USER PASSWORD SSL -> "tps p95 count"
 run_sb() {
 	local out
-	out=$(sysbench "$1" "${SB_COMMON[@]}" --mysql-host=127.0.0.1 --mysql-port="$2" \
+	# Preload the clear-text plugin: libmariadb loads it lazily and several
+	# threads doing so at once race ("it is already loaded").
+	out=$(cd "$SBDIR" && LIBMYSQL_PLUGINS=mysql_clear_password sysbench "$1" "${SB_COMMON[@]}" --mysql-host=127.0.0.1 --mysql-port="$2" \
 		--mysql-user="$3" --mysql-password="$4" --mysql-ssl="$5" \
 		--threads="$THREADS" --time="$TIME" --report-interval=0 run)
 	local tps p95
@@ -117,22 +130,35 @@ run_sb() {
 		tps=$(echo "$out" | awk '/transactions:/ {gsub(/[(]/,"",$3); print $3}')
 	fi
 	p95=$(echo "$out" | awk '/95th percentile:/ {print $3}')
-	echo "$tps $p95"
+	n=$(echo "$out" | awk '/queries:/ {print $2}')
+	if [ -z "$tps" ]; then
+		echo "sysbench $1 on port $2 failed:" >&2
+		echo "$out" | tail -5 >&2
+		return 1
+	fi
+	echo "$tps $p95 $n"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+# gateway CPU microseconds per query between two gw_cpu readings
+per_query() { awk -v t0="$1" -v t1="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+	'BEGIN {printf "%.1f", (t1 - t0) / hz * 1e6 / n}'; }
 
 printf '\nagentgate benchmark: %s threads, %s s per run, %s cores, %s\n' \
 	"$THREADS" "$TIME" "$(nproc)" "$(date -u +%Y-%m-%d)"
-printf '%-18s %-14s %14s %10s %8s\n' test path "per second" "p95 ms" ratio
+printf '%-18s %-12s %12s %8s %6s %12s\n' test path "per second" "p95 ms" ratio "gw us/query"
 for test in oltp_point_select oltp_read_only; do
-	read -r d_tps d_p95 < <(run_sb "$test" "$AGENTGATE_MARIADB_PORT" \
+	read -r d_tps d_p95 _ < <(run_sb "$test" "$AGENTGATE_MARIADB_PORT" \
 		"$AGENTGATE_MARIADB_RW_USER" "$DBPASS" off)
-	printf '%-18s %-14s %14s %10s %8s\n' "$test" direct "$d_tps" "$d_p95" 1.00
-	read -r g_tps g_p95 < <(run_sb "$test" "$AGENTGATE_GATEWAY_PLAIN_PORT" orders "$TOKEN" off)
-	printf '%-18s %-14s %14s %10s %8.2f\n' "$test" "gateway" "$g_tps" "$g_p95" \
-		"$(echo "$g_tps / $d_tps" | bc -l)"
-	read -r t_tps t_p95 < <(run_sb "$test" "$AGENTGATE_GATEWAY_PORT" orders "$TOKEN" on)
-	printf '%-18s %-14s %14s %10s %8.2f\n' "$test" "gateway+TLS" "$t_tps" "$t_p95" \
-		"$(echo "$t_tps / $d_tps" | bc -l)"
+	printf '%-18s %-12s %12s %8s %6s %12s\n' "$test" direct "$d_tps" "$d_p95" 1.00 -
+	for mode in off on; do
+		port=$AGENTGATE_GATEWAY_PLAIN_PORT path=gateway
+		[ "$mode" = on ] && port=$AGENTGATE_GATEWAY_PORT path=gateway+TLS
+		c0=$(gw_cpu)
+		read -r g_tps g_p95 g_n < <(run_sb "$test" "$port" orders "$TOKEN" "$mode")
+		c1=$(gw_cpu)
+		printf '%-18s %-12s %12s %8s %6s %12s\n' "$test" "$path" "$g_tps" "$g_p95" \
+			"$(ratio "$g_tps" "$d_tps")" "$(per_query "$c0" "$c1" "$g_n")"
+	done
 done
 echo "(point select: queries per second; read only: transactions per second)"
 
@@ -146,6 +172,6 @@ mariadb --no-defaults -h 127.0.0.1 -P "$AGENTGATE_GATEWAY_PORT" -u orders --ssl 
 	-e "SELECT seq, REPEAT('x', 1017) FROM seq_1_to_$rows" | wc -c >"$DIR/stream.bytes"
 end=$(date +%s.%N)
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$GW_PID/status")
-printf '\nstreamed %s MB through TLS in %.1f s; gateway peak RSS %s kB (%.1f MB)\n' \
-	"$(( $(cat "$DIR/stream.bytes") / 1048576 ))" "$(echo "$end - $start" | bc -l)" \
-	"$hwm" "$(echo "$hwm / 1024" | bc -l)"
+awk -v b="$(cat "$DIR/stream.bytes")" -v t0="$start" -v t1="$end" -v h="$hwm" 'BEGIN {
+	printf "\nstreamed %d MB through TLS in %.1f s; gateway peak RSS %d kB (%.1f MB)\n",
+		b / 1048576, t1 - t0, h, h / 1024 }'

@@ -10,6 +10,7 @@
  * session_backend_failed(); the password never leaves this file except
  * scrambled, and error details stay in the gateway log.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -18,6 +19,7 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "idp/idp.h"
 #include "proxy/internal.h"
@@ -106,6 +108,13 @@ static bool auth_data(struct session *s, const char *plugin,
 	return false;
 }
 
+static bool host_is_ip(const char *host)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a) == 1;
+}
+
 static void attr(struct core_buf *b, const char *k, const char *v)
 {
 	wr_lenenc_str(b, k, strlen(k));
@@ -187,9 +196,15 @@ static void on_greeting(struct session *s, const uint8_t *p, size_t len)
 			fail(s, "cannot create TLS state");
 			return;
 		}
-		SSL_set_tlsext_host_name(ssl, c->host);
-		if (c->tls_verify)
-			SSL_set1_host(ssl, c->host);
+		if (host_is_ip(c->host)) {
+			/* Names go in SNI; addresses are matched as IP SANs. */
+			if (c->tls_verify)
+				X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), c->host);
+		} else {
+			SSL_set_tlsext_host_name(ssl, c->host);
+			if (c->tls_verify)
+				SSL_set1_host(ssl, c->host);
+		}
 		f = bufferevent_openssl_filter_new(
 		    s->proxy->base, s->server, ssl, BUFFEREVENT_SSL_CONNECTING,
 		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

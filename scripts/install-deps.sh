@@ -16,7 +16,7 @@ APT_PACKAGES=(
   libpq-dev default-libmysqlclient-dev libcmocka-dev
   mariadb-server mariadb-client postgresql sysbench
   clang libclang-rt-14-dev
-  chromium curl jq openssl
+  chromium fonts-liberation curl jq openssl
   iproute2 procps
 )
 
@@ -31,10 +31,6 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
   fi
 fi
-
-is_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
-}
 
 apt_updated=0
 apt_install() {
@@ -77,9 +73,12 @@ stop_distro_services() {
 }
 
 # ---- Debian packages -------------------------------------------------------
+# One dpkg-query for all: the packages it lists as installed are present.
+installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null \
+  | awk '$2 == "installed" { print $1 }' || true)"
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  is_installed "$p" || missing+=("$p")
+  grep -qxF -- "$p" <<<"$installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   apt_install "${missing[@]}"

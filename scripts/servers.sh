@@ -4,7 +4,8 @@
 #   - MariaDB (the backend), with database `orders`, sample rows, a
 #     read-write user agentgate_rw and a read-only user agentgate_ro;
 #   - PostgreSQL (the gateway's store), database `agentgate`;
-#   - a test CA with server certificates for the gateway and the IdP;
+#   - a test CA with server certificates for the gateway, the IdP and
+#     MariaDB (which offers TLS as well);
 #   - the test OpenID provider (tests/idp/server.mjs) over HTTPS.
 # `start` writes DIR/env.sh, which exports everything tests need.
 #
@@ -69,6 +70,19 @@ as_user() {
   (cd / && runuser -u "$user" -- "$@")
 }
 
+# Closes every descriptor above stderr in the current (sub)shell, so that a
+# server started from it holds none of its starter's pipes or locks (a test
+# runner waiting for end-of-file on a pipe would wait for the server).
+close_extra_fds() {
+  local f fd
+  for f in "/proc/$BASHPID/fd/"*; do
+    fd="${f##*/}"
+    if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then
+      eval "exec $fd>&-" 2>/dev/null || true
+    fi
+  done
+}
+
 user_can_enter() {
   as_user "$1" sh -c 'cd "$1"' _ "$2" 2>/dev/null
 }
@@ -77,11 +91,12 @@ port_free() {
   [ -z "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
 }
 
-# True when PID is alive and its command line contains PATTERN.
+# True when PID is alive and its command line contains TEXT (so a stale pid
+# file never gets an unrelated process killed).
 pid_is() {
-  local pid="$1" pattern="$2"
+  local pid="$1" text="$2"
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pattern"
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$text"
 }
 
 read_pid() {
@@ -245,6 +260,7 @@ make_tls() {
   fi
   make_leaf gateway localhost
   make_leaf idp localhost
+  make_leaf mariadb localhost
 }
 
 # ---- MariaDB ---------------------------------------------------------------
@@ -271,15 +287,23 @@ mariadb_launch() {
   fi
   touch "$MY_LOG"
   chown mysql:mysql "$MY_LOG"
+  # MariaDB offers TLS too (certificate from the test CA), for tests of the
+  # gateway's backend TLS. The server reads its key as user mysql.
+  mkdir -p "$MY_DIR/tls"
+  cp -f -- "$TLS/ca.crt" "$TLS/mariadb.crt" "$TLS/mariadb.key" "$MY_DIR/tls/"
+  chown -R mysql:mysql "$MY_DIR/tls"
+  chmod 700 "$MY_DIR/tls"
   rm -f -- "$MY_SOCK" "$MY_SOCK.lock" "$MY_PID"
-  (cd / && exec setsid mariadbd --no-defaults --user=mysql \
+  (cd / && close_extra_fds && exec setsid mariadbd --no-defaults --user=mysql \
       --datadir="$MY_DATA" --socket="$MY_SOCK" --pid-file="$MY_PID" \
       --port="$MY_PORT" --bind-address=127.0.0.1 --skip-name-resolve \
       --max-allowed-packet=1G --log-bin=mariadb-bin --server-id=1 \
       --log-error="$MY_LOG" --max-connections=500 \
+      --ssl-ca="$MY_DIR/tls/ca.crt" --ssl-cert="$MY_DIR/tls/mariadb.crt" \
+      --ssl-key="$MY_DIR/tls/mariadb.key" \
       --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
-      </dev/null >>"$MY_LOG" 2>&1 9>&-) &
+      </dev/null >>"$MY_LOG" 2>&1) &
   MY_LAUNCH_PID=$!
 }
 
@@ -359,11 +383,11 @@ mariadb_stop() {
   if [ -z "$pid" ] && [ -n "${MY_LAUNCH_PID:-}" ]; then
     pid="$MY_LAUNCH_PID"
   fi
-  if [ -S "$MY_SOCK" ] && pid_is "$pid" mariadbd; then
+  if [ -S "$MY_SOCK" ] && pid_is "$pid" "--datadir=$MY_DATA"; then
     mariadb-admin --no-defaults --protocol=socket -S "$MY_SOCK" -uroot \
       --connect-timeout=2 --shutdown-timeout=20 shutdown >/dev/null 2>&1 || true
   fi
-  if pid_is "$pid" mariadbd; then
+  if pid_is "$pid" "--datadir=$MY_DATA"; then
     kill -TERM "$pid" 2>/dev/null || true
     if ! wait_pid_gone "$pid" 30; then
       log "MariaDB (pid $pid) did not stop; killing it"
@@ -375,7 +399,7 @@ mariadb_stop() {
 }
 
 mariadb_alive() {
-  pid_is "$(read_pid "$MY_PID")" mariadbd
+  pid_is "$(read_pid "$MY_PID")" "--datadir=$MY_DATA"
 }
 
 # ---- PostgreSQL ------------------------------------------------------------
@@ -421,8 +445,8 @@ pg_launch() {
   fi
   touch "$PG_LOG"
   chown postgres:postgres "$PG_LOG"
-  if ! as_user postgres "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -s start \
-       </dev/null >>"$PG_DIR/pg_ctl.log" 2>&1 9>&-; then
+  if ! (close_extra_fds && as_user postgres "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -s start) \
+       </dev/null >>"$PG_DIR/pg_ctl.log" 2>&1; then
     log_tail "$PG_DIR/pg_ctl.log"
     log_tail "$PG_LOG"
     die "pg_ctl start failed"
@@ -470,7 +494,7 @@ SQL
 pg_alive() {
   local pid
   pid="$(read_pid "$PG_DATA/postmaster.pid")"
-  pid_is "$pid" postgres
+  pid_is "$pid" "$PG_DATA"
 }
 
 pg_stop() {
@@ -486,10 +510,10 @@ pg_stop() {
     done
   fi
   pid="$(read_pid "$PG_DATA/postmaster.pid")"
-  if pid_is "$pid" postgres; then
+  if pid_is "$pid" "$PG_DATA"; then
     as_user postgres "$bindir/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 -s stop \
       >/dev/null 2>&1 || true
-    if pid_is "$pid" postgres; then
+    if pid_is "$pid" "$PG_DATA"; then
       log "PostgreSQL (pid $pid) did not stop; killing it"
       kill -QUIT "$pid" 2>/dev/null || true
       wait_pid_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
@@ -544,14 +568,14 @@ idp_launch() {
     || die "tests/idp/node_modules missing; run scripts/install-deps.sh"
   idp_write_clients
   rm -f -- "$IDP_PID"
-  (cd "$IDP_DIR" && exec setsid node server.mjs \
+  (cd "$IDP_DIR" && close_extra_fds && exec setsid node server.mjs \
       --host 127.0.0.1 --port "$IDP_PORT" \
       --issuer "https://127.0.0.1:$IDP_PORT" \
       --cert "$TLS/idp.crt" --key "$TLS/idp.key" \
       --clients "$IDP_CLIENTS" --jwks "$IDP_JWKS" \
       --audience urn:agentgate:mysql --extra-audience urn:example:other-service \
       --pid-file "$IDP_PID" \
-      </dev/null >>"$IDP_LOG" 2>&1 9>&-) &
+      </dev/null >>"$IDP_LOG" 2>&1) &
   IDP_LAUNCH_PID=$!
 }
 
@@ -573,13 +597,17 @@ idp_wait() {
 }
 
 idp_alive() {
-  pid_is "$(read_pid "$IDP_PID")" server.mjs
+  pid_is "$(read_pid "$IDP_PID")" "--pid-file $IDP_PID"
 }
 
 idp_stop() {
   local pid
   pid="$(read_pid "$IDP_PID")"
-  if pid_is "$pid" server.mjs; then
+  # Stopping right after a failed start: the pid file may not be written yet.
+  if [ -z "$pid" ] && [ -n "${IDP_LAUNCH_PID:-}" ]; then
+    pid="$IDP_LAUNCH_PID"
+  fi
+  if pid_is "$pid" "--pid-file $IDP_PID"; then
     kill -TERM "$pid" 2>/dev/null || true
     if ! wait_pid_gone "$pid" 10; then
       kill -KILL "$pid" 2>/dev/null || true
@@ -605,6 +633,7 @@ write_env() {
     emit AGENTGATE_MARIADB_ROOT_USER root
     emit AGENTGATE_MARIADB_DATADIR "$MY_DATA"
     emit AGENTGATE_MARIADB_LOG "$MY_LOG"
+    emit AGENTGATE_MARIADB_TLS 1
     emit AGENTGATE_MARIADB_DATABASE orders
     emit AGENTGATE_MARIADB_RW_USER agentgate_rw
     emit AGENTGATE_MARIADB_RW_PASSWORD_FILE "$SECRETS/mysql_rw.pass"
@@ -677,6 +706,9 @@ stop_all() {
 start_cleanup() {
   local rc=$?
   trap - EXIT
+  # errexit inside an EXIT trap makes bash quit at the first command
+  # substitution; the clean-up must run to its end.
+  set +e
   if [ "$rc" -ne 0 ]; then
     log "start failed; stopping what was started"
     stop_all
@@ -762,8 +794,8 @@ cmd_restart_idp() {
   log "identity provider restarted on port $IDP_PORT"
 }
 
-# One command at a time per DIR. The servers are started with fd 9 closed so
-# that they do not keep holding the lock.
+# One command at a time per DIR (the servers are started without this
+# descriptor, so they do not keep holding the lock).
 exec 9>"$DIR/.servers.lock"
 flock -w 120 9 || die "another $PROG holds $DIR/.servers.lock"
 
