@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every test of agentgate on a fresh Debian 12 machine: installs what is
 # needed, builds twice (optimised, and with AddressSanitizer +
-# UndefinedBehaviorSanitizer), and runs the unit and integration suites of
-# both builds with ctest. Private MariaDB, PostgreSQL and OIDC provider
-# servers are started on 127.0.0.1 by the test fixtures and stopped after.
+# UndefinedBehaviorSanitizer), runs the unit and integration suites of both
+# builds with ctest, then builds the libFuzzer targets with clang and runs
+# each for a bounded time (FUZZ_SECONDS, default 20). Private MariaDB,
+# PostgreSQL and OIDC provider servers are started on 127.0.0.1 by the test
+# fixtures and stopped after.
 #
 # Usage: scripts/test.sh [ctest arguments, e.g. -L unit]
 set -euo pipefail
@@ -31,8 +33,13 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DAGENTGATE_SANITIZE=ON
 
+if [ "${#CTEST_ARGS[@]}" -eq 0 ]; then
+	CC=clang run_suite build-fuzz -DAGENTGATE_FUZZ=ON \
+		-DFUZZ_SECONDS="${FUZZ_SECONDS:-20}" -DCMAKE_BUILD_TYPE=Debug
+fi
+
 if [ "$status" -eq 0 ]; then
-	echo "==> all suites passed (optimised and sanitized builds)"
+	echo "==> all suites passed (optimised, sanitized and fuzz builds)"
 else
 	echo "==> some tests failed"
 fi
