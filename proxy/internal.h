@@ -61,6 +61,7 @@ struct resp {
 	uint64_t affected_rows;
 	uint64_t rows;
 	uint32_t stmt_id;      /* prepare: id the server chose */
+	uint16_t prep_params;  /* prepare: number of parameters */
 	bool local_infile;     /* server asked for a local file */
 };
 
@@ -177,6 +178,7 @@ struct session {
 	char *pending_prepare;   /* SQL of a prepare in flight */
 	size_t pending_prepare_len;
 	struct prepared *prepared;
+	struct core_buf params;  /* decoded parameters of the execute in flight */
 	size_t n_prepared, cap_prepared;
 	bool backend_paused;
 
@@ -194,7 +196,17 @@ struct prepared {
 	uint32_t id;
 	char *sql;
 	size_t len;
+	uint16_t n_params;
+	uint8_t *types;      /* 2 bytes per parameter, from the last bind */
+	uint8_t *long_data;  /* bitmap: parameters sent as long data */
 };
+
+/* params.c: COM_STMT_EXECUTE parameters as a JSON array for the record.
+ * False when the packet is malformed. */
+bool proxy_decode_params(const uint8_t *pkt, size_t len, struct prepared *ps,
+                         struct core_buf *out) CORE_WUR;
+void proxy_note_long_data(struct prepared *ps, uint16_t param);
+void proxy_clear_long_data(struct prepared *ps);
 
 /* backend.c */
 bool backend_start(struct session *s, char *err, size_t errlen) CORE_WUR;

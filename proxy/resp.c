@@ -108,6 +108,7 @@ enum resp_step resp_packet(struct resp *r, const uint8_t *p, size_t have,
 				    !rd_u8(&c, &filler))
 					return RESP_STEP_BAD;
 				r->prep_columns = ncols;
+				r->prep_params = nparams;
 				if (nparams > 0) {
 					r->cols_left = nparams;
 					r->state = RS_PARAMS;

@@ -99,6 +99,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void process_commands(struct session *s);
 static void arm_ready_timer(struct session *s);
+static void drop_all_prepared(struct session *s);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -215,14 +216,14 @@ static void free_cb(evutil_socket_t fd, short what, void *arg)
 	event_free(s->free_ev);
 	evbuffer_free(s->staging);
 	idp_principal_free(s->principal);
-	for (size_t i = 0; i < s->n_prepared; i++)
-		free(s->prepared[i].sql);
+	drop_all_prepared(s);
 	free(s->prepared);
 	free(s->pending_prepare);
 	free(s->connection);
 	free(s->database);
 	core_buf_free(&s->attrs);
 	core_buf_free(&s->cmd);
+	core_buf_free(&s->params);
 	free(s);
 }
 
@@ -764,11 +765,18 @@ static struct prepared *find_prepared(struct session *s, uint32_t id)
 	return NULL;
 }
 
+static void free_prepared(struct prepared *ps)
+{
+	free(ps->sql);
+	free(ps->types);
+	free(ps->long_data);
+}
+
 static void drop_prepared(struct session *s, uint32_t id)
 {
 	for (size_t i = 0; i < s->n_prepared; i++) {
 		if (s->prepared[i].id == id) {
-			free(s->prepared[i].sql);
+			free_prepared(&s->prepared[i]);
 			s->prepared[i] = s->prepared[--s->n_prepared];
 			return;
 		}
@@ -778,7 +786,7 @@ static void drop_prepared(struct session *s, uint32_t id)
 static void drop_all_prepared(struct session *s)
 {
 	for (size_t i = 0; i < s->n_prepared; i++)
-		free(s->prepared[i].sql);
+		free_prepared(&s->prepared[i]);
 	s->n_prepared = 0;
 }
 
@@ -942,6 +950,14 @@ static void dispatch(struct session *s)
 			return;
 		}
 		ps = find_prepared(s, id);
+		core_buf_reset(&s->params);
+		if (ps) {
+			if (!proxy_decode_params(p, len, ps, &s->params)) {
+				core_buf_reset(&s->params);
+				core_buf_append_str(&s->params, "\"<malformed parameters>\"");
+			}
+			proxy_clear_long_data(ps);
+		}
 		forward(s, RESP_RESULT, true, true, ps ? ps->sql : NULL,
 		        ps ? ps->len : 0);
 		return;
@@ -955,8 +971,18 @@ static void dispatch(struct session *s)
 	case COM_FIELD_LIST:
 		forward(s, RESP_FIELDS, false, true, p + 1, len - 1);
 		return;
+	case COM_STMT_RESET: {
+		struct cursor c;
+		uint8_t h;
+		uint32_t id;
+		struct prepared *ps;
+		cursor_init(&c, p, len);
+		if (rd_u8(&c, &h) && rd_u32le(&c, &id) && (ps = find_prepared(s, id)))
+			proxy_clear_long_data(ps);
+		forward(s, RESP_OK, false, false, NULL, 0);
+		return;
+	}
 	case COM_PING:
-	case COM_STMT_RESET:
 	case COM_SET_OPTION:
 		forward(s, RESP_OK, false, false, NULL, 0);
 		return;
@@ -966,9 +992,19 @@ static void dispatch(struct session *s)
 	case COM_STMT_FETCH:
 		forward(s, RESP_ROWS, false, false, NULL, 0);
 		return;
-	case COM_STMT_SEND_LONG_DATA:
+	case COM_STMT_SEND_LONG_DATA: {
+		struct cursor c;
+		uint8_t h;
+		uint32_t id;
+		uint16_t param;
+		struct prepared *ps;
+		cursor_init(&c, p, len);
+		if (rd_u8(&c, &h) && rd_u32le(&c, &id) && rd_u16le(&c, &param) &&
+		    (ps = find_prepared(s, id)))
+			proxy_note_long_data(ps, param);
 		forward(s, RESP_NONE, false, false, NULL, 0);
 		return;
+	}
 	case COM_STMT_CLOSE: {
 		struct cursor c;
 		uint8_t h;
@@ -1117,7 +1153,11 @@ static void command_done(struct session *s)
 			}
 			drop_prepared(s, r->stmt_id);
 			s->prepared[s->n_prepared++] = (struct prepared){
-			    r->stmt_id, s->pending_prepare, s->pending_prepare_len};
+			    .id = r->stmt_id,
+			    .sql = s->pending_prepare,
+			    .len = s->pending_prepare_len,
+			    .n_params = r->prep_params,
+			};
 			s->pending_prepare = NULL;
 		}
 	}

@@ -1715,6 +1715,98 @@ static void test_resp_rows_stream(void **state)
 	assert_int_equal(resp_whole(&r, BYTES(EOF_PKT(AC))), RESP_STEP_DONE);
 }
 
+/* ------------------------------------------------ execute parameters */
+
+struct param_case {
+	const char *label;
+	uint16_t n_params;
+	const uint8_t *pkt;
+	size_t len;
+	bool ok;
+	const char *json;
+};
+
+#define EXEC_HDR 0x17, 1, 0, 0, 0, 0x00, 1, 0, 0, 0
+static const uint8_t p_none[] = {EXEC_HDR};
+/* int 42 (LONGLONG), string "a\"b", NULL */
+static const uint8_t p_mixed[] = {EXEC_HDR, 0x04, 1, 0x08, 0x00, 0xFD, 0x00,
+                                  0x06, 0x00, 42, 0, 0, 0, 0, 0, 0, 0,
+                                  3, 'a', '"', 'b'};
+/* unsigned tiny 200, signed short -2, double 1.5 */
+static const uint8_t p_nums[] = {EXEC_HDR, 0x00, 1, 0x01, 0x80, 0x02, 0x00,
+                                 0x05, 0x00, 200, 0xFE, 0xFF,
+                                 0, 0, 0, 0, 0, 0, 0xF8, 0x3F};
+/* DATETIME 2024-01-02 03:04:05, DATE 2024-01-02 */
+static const uint8_t p_dates[] = {EXEC_HDR, 0x00, 1, 0x0C, 0x00, 0x0A, 0x00,
+                                  7, 0xE8, 0x07, 1, 2, 3, 4, 5,
+                                  4, 0xE8, 0x07, 1, 2};
+/* types not bound this time and never before */
+static const uint8_t p_unbound[] = {EXEC_HDR, 0x00, 0, 5};
+/* string length beyond the packet */
+static const uint8_t p_short[] = {EXEC_HDR, 0x00, 1, 0xFD, 0x00, 50, 'x'};
+/* truncated header */
+static const uint8_t p_trunc[] = {0x17, 1, 0, 0};
+
+static const struct param_case param_cases[] = {
+	{"no parameters", 0, p_none, sizeof p_none, true, "[]"},
+	{"int, string with a quote, NULL", 3, p_mixed, sizeof p_mixed, true,
+	 "[42,\"a\\\"b\",null]"},
+	{"unsigned tiny, signed short, double", 3, p_nums, sizeof p_nums, true,
+	 "[200,-2,1.5]"},
+	{"datetime and date", 2, p_dates, sizeof p_dates, true,
+	 "[\"2024-01-02 03:04:05.000000\",\"2024-01-02\"]"},
+	{"values without types", 1, p_unbound, sizeof p_unbound, false, NULL},
+	{"string beyond the packet", 1, p_short, sizeof p_short, false, NULL},
+	{"truncated header", 1, p_trunc, sizeof p_trunc, false, NULL},
+};
+
+static void test_decode_params(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof param_cases / sizeof param_cases[0]; i++) {
+		const struct param_case *tc = &param_cases[i];
+		struct prepared ps = {.id = 1, .n_params = tc->n_params};
+		struct core_buf out = {0};
+		bool ok = proxy_decode_params(tc->pkt, tc->len, &ps, &out);
+
+		if (ok != tc->ok)
+			fail_msg("%s: ok %d", tc->label, ok);
+		if (ok) {
+			wr_u8(&out, 0);
+			if (strcmp((char *)out.data, tc->json) != 0)
+				fail_msg("%s: got %s want %s", tc->label, out.data, tc->json);
+		}
+		free(ps.types);
+		free(ps.long_data);
+		core_buf_free(&out);
+	}
+}
+
+static void test_decode_params_reuse_and_long_data(void **state)
+{
+	/* First execute binds types; the second reuses them; parameter 0 sent
+	 * as long data has no value in the packet. */
+	static const uint8_t first[] = {EXEC_HDR, 0x00, 1, 0x03, 0x00, 0x03, 0x00,
+	                                7, 0, 0, 0, 8, 0, 0, 0};
+	static const uint8_t second[] = {EXEC_HDR, 0x00, 0, 9, 0, 0, 0};
+	struct prepared ps = {.id = 1, .n_params = 2};
+	struct core_buf out = {0};
+
+	(void)state;
+	assert_true(proxy_decode_params(first, sizeof first, &ps, &out));
+	wr_u8(&out, 0);
+	assert_string_equal((char *)out.data, "[7,8]");
+	proxy_note_long_data(&ps, 0);
+	proxy_note_long_data(&ps, 7); /* out of range: ignored */
+	assert_true(proxy_decode_params(second, sizeof second, &ps, &out));
+	wr_u8(&out, 0);
+	assert_string_equal((char *)out.data, "[\"<long data>\",9]");
+	proxy_clear_long_data(&ps);
+	free(ps.types);
+	free(ps.long_data);
+	core_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1746,6 +1838,8 @@ int main(void)
 		cmocka_unit_test(test_resp_sequences),
 		cmocka_unit_test(test_resp_need_whole),
 		cmocka_unit_test(test_resp_rows_stream),
+		cmocka_unit_test(test_decode_params),
+		cmocka_unit_test(test_decode_params_reuse_and_long_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
