@@ -1,7 +1,8 @@
 /*
  * store internals shared by the store's files and its unit tests: the
- * compiled-in migrations, SQL literal building, the audit record queue, the
- * asynchronous PostgreSQL connection driver and the store object itself.
+ * compiled-in migrations, SQL literal and COPY field building, the audit
+ * record queue, the asynchronous PostgreSQL connection driver and the store
+ * object itself.
  *
  * Nothing here is part of the module's interface; other modules include
  * store/store.h only.
@@ -81,6 +82,23 @@ void store_sql_i64(struct core_buf *b, int64_t v);
 /* Microseconds since the epoch as a timestamptz literal in UTC:
  * '2024-05-01 12:00:00.000001+00'; NULL outside the years 1 to 9999. */
 void store_sql_ts(struct core_buf *b, int64_t us);
+
+/* Fields of COPY's text format, for COPY ... FROM STDIN: fields are
+ * separated by a tab and rows end with a newline; within a field a
+ * backslash, tab, newline or carriage return is written as a backslash
+ * escape, and NULL as \N. Integers need no escaping (store_sql_i64). */
+#define STORE_COPY_NULL "\\N"
+/* Appends the bytes as a text field made valid UTF-8 (as store_sql_text).
+ * Returns true when nothing had to change. */
+bool store_copy_text(struct core_buf *b, const void *data, size_t len);
+/* A text field, or \N when s is NULL. */
+void store_copy_str(struct core_buf *b, const char *s);
+/* A bytea field: \\x... (COPY turns the doubled backslash into the one of
+ * bytea's hex input). */
+void store_copy_bytea(struct core_buf *b, const void *data, size_t len);
+/* A timestamptz field, 2024-05-01 12:00:00.000001+00, or \N as
+ * store_sql_ts writes NULL. */
+void store_copy_ts(struct core_buf *b, int64_t us);
 /* 8-4-4-4-12 hexadecimal digits. */
 bool store_uuid_valid(const char *s);
 
@@ -118,6 +136,10 @@ struct rec {
 	uint8_t kind;          /* enum rec_kind */
 	uint8_t where;         /* enum rec_where */
 	bool taken;            /* part of the batch in flight */
+	/* Was in a batch whose fate is unknown (connection lost before the
+	 * answer): it may already be stored, so it is sent again only as an
+	 * upsert, never through COPY. */
+	bool uncertain;
 	char session_id[37];
 };
 
@@ -157,16 +179,34 @@ struct rec_list {
 	size_t n;
 };
 
+/* A statement still without its outcome when a batch is built stays
+ * queued, to be written once, complete, when it ends; only when it has been
+ * running this long is it written as 'running' (and its outcome later as an
+ * update), so that long statements show in the audit while they run.
+ * A MySQL point select ends in well under a millisecond, so at a second
+ * nearly every statement is written exactly once. Never more
+ * than half the grace, so a statement held back is written long before its
+ * age would count against the grace (see store_rq_init). */
+#define STORE_RUNNING_AFTER_MS 1000
+
 /* The bounded queue of audit records, free of any I/O so it can be tested
- * alone. The first n_taken records of q form the batch in flight. */
+ * alone. The batch in flight is the n_taken records of q marked taken; they
+ * are not always the first ones, since young running statements stay
+ * queued, untaken, while records behind them go. */
 struct store_rq {
 	struct rec_list q;
 	struct rec_list parked;
 	size_t n_taken;
+	/* Queued statements neither taken nor complete whose caller still
+	 * holds the handle: the ones a batch may hold back. */
+	size_t n_open;
 	size_t bytes;
 	size_t limit;          /* queue_size */
 	size_t batch_size;
 	uint64_t grace_ms;
+	uint64_t running_ms;   /* STORE_RUNNING_AFTER_MS, bounded by grace */
+	bool use_copy;         /* false: statements as INSERT (tests, bench) */
+	bool flush_all;        /* shutdown: hold nothing back */
 	size_t salvage;        /* records still to be sent one per batch */
 	uint64_t (*now_ms)(void);
 	struct core_buf group[REC_KIND_COUNT];
@@ -188,17 +228,40 @@ void store_rq_init(struct store_rq *rq, const struct cfg_store *cfg);
 void store_rq_free(struct store_rq *rq);
 /* Records waiting that are not in flight. */
 size_t store_rq_waiting(const struct store_rq *rq);
+/* Of those, the ones a batch would take now or soon: all but the
+ * statements still running (store_rq_take holds young ones back). */
+size_t store_rq_ready(const struct store_rq *rq);
 bool store_rq_full(const struct store_rq *rq);
-/* Builds the next batch as one SQL text into `sql` (NUL-terminated) and
- * marks its records taken. Returns the number taken; 0 when nothing is
- * waiting or a batch is already in flight. `instance_lit` is the instance
- * name already written as a literal. */
+
+/* Where store_rq_take sends a waiting record. */
+enum rec_route {
+	REC_ROUTE_HOLD,  /* a young running statement: stays queued */
+	REC_ROUTE_COPY,  /* a complete statement: a row of the COPY */
+	REC_ROUTE_SQL,   /* everything else: the INSERT ... ON CONFLICT SQL */
+};
+enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
+                              uint64_t now_ms);
+
+/* The head of the batch query when it carries COPY rows: the query is this
+ * COPY, then the SQL of the other records. */
+#define STORE_COPY_STATEMENTS                                               \
+	"COPY statements (session_id, seq, started_at, command, "           \
+	"command_name, sql_text, sql_bytes, status, duration_us, "          \
+	"rows_affected, rows_returned, error_code, error_message) "         \
+	"FROM STDIN;\n"
+
+/* Builds the next batch and marks its records taken: the query into `sql`
+ * (NUL-terminated) and, when it starts with STORE_COPY_STATEMENTS, the COPY
+ * data into `copy` (empty otherwise). Returns the number taken; 0 when
+ * nothing can go now or a batch is already in flight. `instance_lit` is the
+ * instance name already written as a literal. */
 size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
-                     struct core_buf *sql);
+                     struct core_buf *sql, struct core_buf *copy);
 /* The batch in flight was committed. */
 void store_rq_batch_ok(struct store_rq *rq);
 /* The batch in flight may not have been written (connection lost, server
- * unavailable): it stays at the head of the queue and is sent again. */
+ * unavailable): its records stay where they are in the queue and are sent
+ * again, marked uncertain. */
 void store_rq_batch_retry(struct store_rq *rq);
 /* PostgreSQL refused the batch's data. A batch of several records is split
  * and its records sent one at a time; a single refused record is dropped
@@ -211,7 +274,8 @@ enum pgc_state {
 	PGC_DOWN,        /* no connection; a reconnect timer may be armed */
 	PGC_CONNECTING,  /* PQconnectPoll in progress */
 	PGC_IDLE,        /* connected, nothing in flight */
-	PGC_BUSY,        /* one query in flight */
+	PGC_BUSY,        /* one query in flight, waiting for its results */
+	PGC_COPY_IN,     /* the query in flight is taking its COPY data */
 };
 
 struct pgconn;
@@ -241,6 +305,11 @@ struct pgconn {
 	int fd;
 	struct event *rd_ev, *wr_ev;
 	struct event *timer;       /* reconnect wait, connect or query timeout */
+	/* COPY data of the query in flight (the owner's, kept until done or
+	 * down): copy_off bytes handed to libpq so far. */
+	const uint8_t *copy_data;
+	size_t copy_len, copy_off;
+	bool copy_pending;         /* the query's COPY has not been ended */
 	uint64_t reconnect_ms;
 	uint64_t down_since_ms;
 	unsigned attempts;         /* failed attempts since the last loss */
@@ -264,6 +333,14 @@ void store_pgc_connect_async(struct pgconn *pc);
  * has run. */
 bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
                     const char *const *params, uint64_t timeout_ms) CORE_WUR;
+/* Sends a simple query that holds one COPY ... FROM STDIN and streams
+ * `data` to it when the server asks, in chunks, waiting for the socket when
+ * libpq cannot take more. The owner keeps `data` unchanged until ops->done
+ * or ops->down. Results as for store_pgc_send; a second COPY in the query
+ * is failed (the server then answers an error). */
+bool store_pgc_send_copy(struct pgconn *pc, const char *sql,
+                         const void *data, size_t len,
+                         uint64_t timeout_ms) CORE_WUR;
 /* Drops the connection (ops->down runs) and reconnects later. */
 void store_pgc_reset(struct pgconn *pc, const char *why);
 /* Blocking: waits once (at most until deadline_ms) for the connection's
@@ -313,6 +390,7 @@ struct store {
 	struct store_rq rq;
 	struct pgconn rec;         /* recorder: batched writes */
 	struct core_buf batch_sql;
+	struct core_buf batch_copy; /* COPY data of the batch in flight */
 	char batch_state[6];       /* SQLSTATE of the first error in a batch */
 	char batch_msg[256];
 	struct event *flush_timer;

@@ -1,11 +1,13 @@
 /*
  * One PostgreSQL connection driven asynchronously on the libevent loop:
  * connecting with PQconnectStart/PQconnectPoll, sending one query at a time,
- * flushing with PQflush when the socket accepts more, reading with
- * PQconsumeInput/PQisBusy/PQgetResult, and delivering notifications. When
- * the connection breaks or a query or connection attempt takes too long it
- * is dropped, its owner told (ops->down), and a new attempt is made every
- * reconnect interval.
+ * flushing with PQflush when the socket accepts more, streaming the data of
+ * a COPY ... FROM STDIN in the query with PQputCopyData/PQputCopyEnd (in
+ * chunks, waiting for the socket whenever libpq holds data it could not
+ * send), reading with PQconsumeInput/PQisBusy/PQgetResult, and delivering
+ * notifications. When the connection breaks or a query or connection
+ * attempt takes too long it is dropped, its owner told (ops->down), and a
+ * new attempt is made every reconnect interval.
  *
  * The owner decides what to send and what results mean; this file knows no
  * SQL. For the shutdown flush, store_pgc_drive() runs the same handlers off
@@ -26,6 +28,11 @@
 /* During an outage, one warning at the first failed attempt, then one
  * every this many attempts; the others go to the debug log. */
 #define RETRY_WARN_EVERY 60
+/* COPY data goes to libpq this many bytes at a time, each only once libpq
+ * has sent the previous one: its output buffer stays near this size
+ * instead of holding a second copy of a multi-megabyte batch, and each call
+ * still moves enough to be cheap. */
+#define COPY_CHUNK ((size_t)64 << 10)
 
 static void io_cb(evutil_socket_t fd, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
@@ -49,7 +56,17 @@ void store_pgc_init(struct pgconn *pc, struct event_base *base,
 
 bool store_pgc_is_up(const struct pgconn *pc)
 {
-	return pc->state == PGC_IDLE || pc->state == PGC_BUSY;
+	return pc->state == PGC_IDLE || pc->state == PGC_BUSY ||
+	       pc->state == PGC_COPY_IN;
+}
+
+/* Forgets the COPY data of the query in flight (the owner's memory). */
+static void copy_forget(struct pgconn *pc)
+{
+	pc->copy_data = NULL;
+	pc->copy_len = 0;
+	pc->copy_off = 0;
+	pc->copy_pending = false;
 }
 
 static void arm_timer(struct pgconn *pc, uint64_t ms)
@@ -131,6 +148,7 @@ static void fail(struct pgconn *pc, const char *why)
 	PQfinish(pc->pg);
 	pc->pg = NULL;
 	pc->state = PGC_DOWN;
+	copy_forget(pc);
 	disarm_timer(pc);
 	if (!pc->closing)
 		arm_timer(pc, pc->reconnect_ms);
@@ -275,13 +293,12 @@ static CORE_WUR bool flush(struct pgconn *pc)
 	return true;
 }
 
-bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
-                    const char *const *params, uint64_t timeout_ms)
+static CORE_WUR bool send_query(struct pgconn *pc, const char *sql,
+                                int nparams, const char *const *params,
+                                uint64_t timeout_ms)
 {
 	int ok;
 
-	if (pc->state != PGC_IDLE)
-		return false;
 	if (nparams == 0)
 		ok = PQsendQuery(pc->pg, sql);
 	else
@@ -294,6 +311,81 @@ bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
 	pc->state = PGC_BUSY;
 	arm_timer(pc, timeout_ms);
 	return flush(pc);
+}
+
+bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
+                    const char *const *params, uint64_t timeout_ms)
+{
+	if (pc->state != PGC_IDLE)
+		return false;
+	copy_forget(pc);
+	return send_query(pc, sql, nparams, params, timeout_ms);
+}
+
+bool store_pgc_send_copy(struct pgconn *pc, const char *sql, const void *data,
+                         size_t len, uint64_t timeout_ms)
+{
+	if (pc->state != PGC_IDLE)
+		return false;
+	pc->copy_data = data;
+	pc->copy_len = len;
+	pc->copy_off = 0;
+	pc->copy_pending = true;
+	return send_query(pc, sql, 0, NULL, timeout_ms);
+}
+
+/* In PGC_COPY_IN: hands libpq the next chunks of COPY data while it can
+ * send them, then ends the COPY and goes back to waiting for results.
+ * Returns with the state unchanged (and the socket watched for writing)
+ * when libpq holds data the socket did not take yet. A COPY we have no
+ * data for (our query held a second one) is failed, so that the server
+ * answers an error rather than wait. */
+static void copy_push(struct pgconn *pc)
+{
+	const char *failure = pc->copy_pending ? NULL : "unexpected COPY";
+	int r;
+
+	while (pc->copy_pending && pc->copy_off < pc->copy_len) {
+		size_t n = pc->copy_len - pc->copy_off;
+
+		r = PQflush(pc->pg);
+		if (r < 0) {
+			fail_pg(pc, "");
+			return;
+		}
+		if (r == 1) {
+			watch(pc, true, true);
+			return;
+		}
+		if (n > COPY_CHUNK)
+			n = COPY_CHUNK;
+		r = PQputCopyData(pc->pg,
+		                  (const char *)pc->copy_data + pc->copy_off,
+		                  (int)n);
+		if (r < 0) {
+			fail_pg(pc, "cannot send COPY data: ");
+			return;
+		}
+		if (r == 0) { /* libpq could not take it: wait, then retry */
+			watch(pc, true, true);
+			return;
+		}
+		pc->copy_off += n;
+	}
+	r = PQputCopyEnd(pc->pg, failure);
+	if (r < 0) {
+		fail_pg(pc, "cannot end COPY: ");
+		return;
+	}
+	if (r == 0) {
+		watch(pc, true, true);
+		return;
+	}
+	copy_forget(pc);
+	pc->state = PGC_BUSY;
+	/* On failure the connection is down already: nothing more to do. */
+	if (!flush(pc))
+		return;
 }
 
 static void deliver_notifies(struct pgconn *pc)
@@ -322,12 +414,29 @@ static void read_input(struct pgconn *pc)
 				return;
 			}
 			pc->state = PGC_IDLE;
+			copy_forget(pc);
 			disarm_timer(pc);
 			/* May send the next query: the loop then goes on while
 			 * its answer is already here. */
 			if (pc->ops->done)
 				pc->ops->done(pc);
 			continue;
+		}
+		switch (PQresultStatus(res)) {
+		case PGRES_COPY_IN:
+			/* Not a result for the owner: the server waits for the
+			 * data. Until it is all sent, the loop stops here. */
+			PQclear(res);
+			pc->state = PGC_COPY_IN;
+			copy_push(pc);
+			continue;
+		case PGRES_COPY_OUT:
+		case PGRES_COPY_BOTH:
+			PQclear(res);
+			fail(pc, "unexpected COPY from the server");
+			return;
+		default:
+			break;
 		}
 		if (pc->ops->result)
 			pc->ops->result(pc, res);
@@ -353,6 +462,14 @@ static void handle_io(struct pgconn *pc, short what)
 		if (what & EV_READ)
 			read_input(pc);
 		return;
+	case PGC_COPY_IN:
+		if (what & EV_WRITE)
+			copy_push(pc);
+		/* Reading while writing: the server must never be stuck on
+		 * a full socket (notices, an early error) while we send. */
+		if (pc->pg != NULL && (what & EV_READ))
+			read_input(pc);
+		return;
 	case PGC_DOWN:
 		return;
 	}
@@ -375,6 +492,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		fail(pc, "connection attempt timed out");
 		return;
 	case PGC_BUSY:
+	case PGC_COPY_IN:
 		fail(pc, "query timed out");
 		return;
 	case PGC_IDLE:
@@ -402,6 +520,10 @@ bool store_pgc_drive(struct pgconn *pc, uint64_t deadline_ms)
 		p.events = POLLIN;
 		if (PQflush(pc->pg) == 1)
 			p.events |= POLLOUT;
+		break;
+	case PGC_COPY_IN:
+		/* It only waits here for the socket to take more. */
+		p.events = POLLIN | POLLOUT;
 		break;
 	}
 	p.fd = PQsocket(pc->pg);
@@ -437,4 +559,5 @@ void store_pgc_close(struct pgconn *pc)
 	PQfinish(pc->pg);
 	pc->pg = NULL;
 	pc->state = PGC_DOWN;
+	copy_forget(pc);
 }

@@ -1,25 +1,42 @@
 /*
  * The audit recorder's queue: session, statement and auth records wait here
- * in arrival order until a batch takes them, and the batch's SQL is built
- * here. This file does no I/O; store.c sends the batches on the recorder
- * connection and reports back with store_rq_batch_ok / _retry / _rejected.
+ * in arrival order until a batch takes them, and the batch's SQL and COPY
+ * data are built here. This file does no I/O; store.c sends the batches on
+ * the recorder connection and reports back with store_rq_batch_ok / _retry
+ * / _rejected.
  *
- * A batch is one simple-protocol query holding several INSERT statements,
- * one per record kind, each with a multi-row VALUES list. PostgreSQL runs
- * the statements of one simple query as a single implicit transaction, so a
- * batch is all-or-nothing, costs one round trip, and needs no BEGIN/COMMIT
- * of ours (an explicit BEGIN would leave the session in an aborted
- * transaction after an error). Values are written as literals escaped here
- * (see sql.c) rather than as parameters, because the simple protocol takes
- * no parameters and the extended one takes a single statement per query.
+ * A batch is one simple-protocol query. Statements whose outcome is known
+ * when the batch is built (begin and done merged in memory: nearly all of
+ * them) go as rows of one COPY statements FROM STDIN at its head, which
+ * PostgreSQL loads far more cheaply than it parses a long VALUES list. The
+ * other records follow as INSERT statements, one per record kind, each with
+ * a multi-row VALUES list. PostgreSQL runs the statements of one simple
+ * query, COPY included, as a single implicit transaction, so a batch is
+ * all-or-nothing, costs one round trip (plus one for the COPY data), and
+ * needs no BEGIN/COMMIT of ours (an explicit BEGIN would leave the session
+ * in an aborted transaction after an error). Values are written as literals
+ * and COPY fields escaped here (see sql.c) rather than as parameters,
+ * because the simple protocol takes no parameters and the extended one
+ * takes a single statement per query.
  *
- * Every statement is an upsert keyed by the record's identity, so a batch
+ * A statement still running when a batch is built stays queued (it was
+ * queued before it was forwarded, which is what the gateway promises) until
+ * it ends, and is then written once, through COPY; only one running longer
+ * than STORE_RUNNING_AFTER_MS is written as 'running', its outcome later as
+ * an update.
+ *
+ * Every INSERT is an upsert keyed by the record's identity, so a batch
  * retried after a connection was lost before COMMIT's answer writes the
  * same rows again instead of failing, and a statement's outcome (or a
  * session's end) is correct whether its first row is already written or is
  * in the same batch: groups go in the order starts, ends, statements,
  * outcomes, auth events, and no batch is sent before the previous one is
- * answered.
+ * answered. COPY cannot upsert, so a record that was in a batch whose
+ * answer was lost is sent again through the INSERT path, and so is every
+ * record of a batch PostgreSQL refused (a duplicate key included) while it
+ * is resent one at a time. Records that are not statements are never held
+ * back, so they are taken in arrival order: a session's end never goes
+ * before its start.
  *
  * Per record the hot path costs one allocation, a copy of the caller's
  * strings and a clock read; escaping happens once, when the batch is built.
@@ -71,6 +88,9 @@ static const char *const kind_name[REC_KIND_COUNT] = {
 	[REC_AUTH] = "auth event",
 };
 
+/* REC_STMT's columns are STORE_COPY_STATEMENTS' in the same order:
+ * row_stmt and copy_row write the same values, as literals or COPY
+ * fields. */
 static const char *const group_head[REC_KIND_COUNT] = {
 	[REC_SESSION_START] =
 	    "INSERT INTO sessions (id, instance, agent_id, agent_name, idp, "
@@ -209,6 +229,12 @@ void store_rq_init(struct store_rq *rq, const struct cfg_store *cfg)
 	rq->limit = cfg->queue_size > 0 ? (size_t)cfg->queue_size : 1;
 	rq->batch_size = cfg->batch_size > 0 ? (size_t)cfg->batch_size : 1;
 	rq->grace_ms = cfg->grace;
+	/* A held statement counts against the grace by its age: with a
+	 * short grace it must go (as running) after half of it at most. */
+	rq->running_ms = cfg->grace / 2 < STORE_RUNNING_AFTER_MS
+	                     ? cfg->grace / 2
+	                     : STORE_RUNNING_AFTER_MS;
+	rq->use_copy = true;
 	rq->now_ms = core_mono_ms;
 }
 
@@ -228,6 +254,7 @@ void store_rq_free(struct store_rq *rq)
 	memset(&rq->q, 0, sizeof(rq->q));
 	memset(&rq->parked, 0, sizeof(rq->parked));
 	rq->n_taken = 0;
+	rq->n_open = 0;
 	rq->bytes = 0;
 	for (i = 0; i < REC_KIND_COUNT; i++)
 		core_buf_free(&rq->group[i]);
@@ -236,6 +263,21 @@ void store_rq_free(struct store_rq *rq)
 size_t store_rq_waiting(const struct store_rq *rq)
 {
 	return rq->q.n - rq->n_taken;
+}
+
+size_t store_rq_ready(const struct store_rq *rq)
+{
+	return store_rq_waiting(rq) - rq->n_open;
+}
+
+/* A queued statement, not taken, still running, whose caller holds its
+ * handle: what store_rq.n_open counts. */
+static bool rec_open(const struct rec *r)
+{
+	const struct store_stmt *s = (const struct store_stmt *)r;
+
+	return r->kind == REC_STMT && r->where == REC_QUEUED && !r->taken &&
+	       s->handle_live && !s->has_outcome;
 }
 
 bool store_rq_full(const struct store_rq *rq)
@@ -251,6 +293,8 @@ static void rq_push(struct store_rq *rq, struct rec *r)
 	list_push(&rq->q, r);
 	rq->bytes += r->bytes;
 	rq->queued++;
+	if (rec_open(r))
+		rq->n_open++;
 }
 
 /* A record leaves the queue after being written (or dropped): statements
@@ -275,19 +319,20 @@ static void rq_retire(struct store_rq *rq, struct rec *r)
 
 /* ------------------------------------------------------------ batches */
 
-static const char *status_text(enum store_stmt_status s)
+/* The statements.status value, as SQL needs no quoting for it. */
+static const char *status_word(enum store_stmt_status s)
 {
 	switch (s) {
 	case STORE_STMT_OK:
-		return "'ok'";
+		return "ok";
 	case STORE_STMT_ERROR:
-		return "'error'";
+		return "error";
 	case STORE_STMT_REFUSED:
-		return "'refused'";
+		return "refused";
 	case STORE_STMT_ABORTED:
-		return "'aborted'";
+		return "aborted";
 	}
-	return "'error'";
+	return "error";
 }
 
 static void sql_sep(struct core_buf *b)
@@ -324,7 +369,9 @@ static void sql_count(struct core_buf *b, int64_t v)
 
 static void sql_outcome(struct core_buf *b, const struct rec_outcome *o)
 {
-	core_buf_append_str(b, status_text(o->status));
+	core_buf_append(b, "'", 1);
+	core_buf_append_str(b, status_word(o->status));
+	core_buf_append(b, "'", 1);
 	sql_sep(b);
 	sql_count(b, o->duration_us);
 	sql_sep(b);
@@ -486,29 +533,136 @@ static void append_row(struct core_buf *g, const char *inst,
 	core_buf_append(g, ")", 1);
 }
 
+/* ------------------------------------------------------------ COPY rows */
+
+static void copy_tab(struct core_buf *b)
+{
+	core_buf_append(b, "\t", 1);
+}
+
+static void copy_null(struct core_buf *b)
+{
+	core_buf_append(b, STORE_COPY_NULL, 2);
+}
+
+static void copy_count(struct core_buf *b, int64_t v)
+{
+	if (v < 0)
+		copy_null(b);
+	else
+		store_sql_i64(b, v);
+}
+
+/* One complete statement as a line of COPY text, the same values row_stmt
+ * writes as literals. */
+static void copy_row(struct core_buf *b, const struct store_stmt *s)
+{
+	const struct rec_outcome *o = &s->out;
+
+	/* A statement's session id was validated as a UUID. */
+	core_buf_append(b, s->h.session_id, 36);
+	copy_tab(b);
+	sql_u64(b, s->seq);
+	copy_tab(b);
+	store_copy_ts(b, s->started_us);
+	copy_tab(b);
+	store_sql_i64(b, s->command);
+	copy_tab(b);
+	store_copy_str(b, s->command_name);
+	copy_tab(b);
+	if (s->has_text) {
+		bool lossless = store_copy_text(b, s->text, s->text_len);
+
+		copy_tab(b);
+		if (lossless)
+			copy_null(b);
+		else
+			store_copy_bytea(b, s->text, s->text_len);
+	} else {
+		copy_null(b);
+		copy_tab(b);
+		copy_null(b);
+	}
+	copy_tab(b);
+	core_buf_append_str(b, status_word(o->status));
+	copy_tab(b);
+	copy_count(b, o->duration_us);
+	copy_tab(b);
+	copy_count(b, o->rows_affected);
+	copy_tab(b);
+	copy_count(b, o->rows_returned);
+	copy_tab(b);
+	if (o->error_code != 0)
+		store_sql_i64(b, o->error_code);
+	else
+		copy_null(b);
+	copy_tab(b);
+	store_copy_str(b, o->error_message);
+	core_buf_append(b, "\n", 1);
+}
+
+enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
+                              uint64_t now_ms)
+{
+	const struct store_stmt *s = (const struct store_stmt *)r;
+	uint64_t age;
+
+	if (r->kind != REC_STMT)
+		return REC_ROUTE_SQL;
+	if (s->has_outcome)
+		return rq->use_copy && rq->salvage == 0 && !r->uncertain
+		           ? REC_ROUTE_COPY
+		           : REC_ROUTE_SQL;
+	/* Without its outcome and with its handle gone, the outcome is an
+	 * update queued behind it: the row must go now. */
+	if (!s->handle_live || rq->flush_all)
+		return REC_ROUTE_SQL;
+	age = now_ms > r->queued_ms ? now_ms - r->queued_ms : 0;
+	return age < rq->running_ms ? REC_ROUTE_HOLD : REC_ROUTE_SQL;
+}
+
 size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
-                     struct core_buf *sql)
+                     struct core_buf *sql, struct core_buf *copy)
 {
 	size_t max = rq->salvage ? 1 : rq->batch_size;
 	size_t n = 0, total = 0, i;
+	uint64_t now;
 	struct rec *r;
 
 	core_buf_reset(sql);
+	core_buf_reset(copy);
 	if (rq->n_taken != 0 || rq->q.head == NULL)
 		return 0;
+	now = rq->now_ms();
 	for (i = 0; i < REC_KIND_COUNT; i++)
 		core_buf_reset(&rq->group[i]);
-	for (r = rq->q.head; r != NULL && n < max; r = r->next) {
-		struct core_buf *g = &rq->group[r->kind];
-		size_t before = g->len;
+	for (r = rq->q.head; r != NULL && n < max && total < STORE_BATCH_MAX_BYTES;
+	     r = r->next) {
+		enum rec_route route = store_rq_route(rq, r, now);
+		struct core_buf *g = NULL;
+		size_t before;
 
-		append_row(g, instance_lit, r);
+		if (route == REC_ROUTE_HOLD)
+			continue;
+		if (route == REC_ROUTE_COPY) {
+			g = copy;
+			before = g->len;
+			copy_row(g, (const struct store_stmt *)r);
+		} else {
+			g = &rq->group[r->kind];
+			before = g->len;
+			append_row(g, instance_lit, r);
+		}
+		total += g->len - before;
+		if (rec_open(r))
+			rq->n_open--;
 		r->taken = true;
 		n++;
-		total += g->len - before;
-		if (total >= STORE_BATCH_MAX_BYTES)
-			break;
 	}
+	if (n == 0)
+		return 0;
+	if (copy->len > 0)
+		core_buf_append_str(sql, STORE_COPY_STATEMENTS);
 	for (i = 0; i < REC_KIND_COUNT; i++) {
 		if (rq->group[i].len == 0)
 			continue;
@@ -522,12 +676,31 @@ size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
 	return n;
 }
 
+/* The first record of the batch in flight; NULL when there is none. Only
+ * held statements can come before it. */
+static struct rec *first_taken(const struct store_rq *rq)
+{
+	struct rec *r;
+
+	if (rq->n_taken == 0)
+		return NULL;
+	for (r = rq->q.head; r != NULL && !r->taken; r = r->next)
+		;
+	return r;
+}
+
 void store_rq_batch_ok(struct store_rq *rq)
 {
+	struct rec *r = first_taken(rq), *next;
 	size_t n = rq->n_taken;
 
-	while (n-- > 0 && rq->q.head != NULL)
-		rq_retire(rq, rq->q.head);
+	for (; r != NULL && n > 0; r = next) {
+		next = r->next; /* retiring may park r */
+		if (r->taken) {
+			rq_retire(rq, r);
+			n--;
+		}
+	}
 	rq->written += rq->n_taken;
 	rq->n_taken = 0;
 	rq->batches++;
@@ -538,13 +711,21 @@ void store_rq_batch_ok(struct store_rq *rq)
 		rq->salvage--;
 }
 
-static void untake(struct store_rq *rq)
+/* Puts the batch in flight back among the waiting records. */
+static void untake(struct store_rq *rq, bool uncertain)
 {
-	struct rec *r = rq->q.head;
-	size_t n;
+	struct rec *r = first_taken(rq);
+	size_t n = rq->n_taken;
 
-	for (n = 0; n < rq->n_taken && r != NULL; n++, r = r->next)
+	for (; r != NULL && n > 0; r = r->next) {
+		if (!r->taken)
+			continue;
 		r->taken = false;
+		r->uncertain = r->uncertain || uncertain;
+		if (rec_open(r))
+			rq->n_open++;
+		n--;
+	}
 	rq->n_taken = 0;
 }
 
@@ -552,13 +733,13 @@ void store_rq_batch_retry(struct store_rq *rq)
 {
 	if (rq->n_taken == 0)
 		return;
-	untake(rq);
+	untake(rq, true);
 	rq->batch_failures++;
 }
 
 void store_rq_batch_rejected(struct store_rq *rq, const char *why)
 {
-	struct rec *r = rq->q.head;
+	struct rec *r = first_taken(rq);
 
 	if (rq->n_taken == 0)
 		return;
@@ -568,7 +749,7 @@ void store_rq_batch_rejected(struct store_rq *rq, const char *why)
 		         "(%s); sending them one at a time",
 		         rq->n_taken, why);
 		rq->salvage = rq->n_taken;
-		untake(rq);
+		untake(rq, false);
 		return;
 	}
 	log_error("store: PostgreSQL refused an audit record (%s of session "
@@ -584,9 +765,12 @@ void store_rq_batch_rejected(struct store_rq *rq, const char *why)
 
 /* ------------------------------------------------------------ public API */
 
+/* A full batch is ready: send it without waiting for the flush timer.
+ * Statements still running do not count, or a few thousand of them would
+ * have every push build a batch of nothing. */
 static void after_push(struct store *st)
 {
-	if (store_rq_waiting(&st->rq) >= st->rq.batch_size)
+	if (store_rq_ready(&st->rq) >= st->rq.batch_size)
 		store_kick(st);
 }
 
@@ -748,6 +932,8 @@ void store_stmt_done(struct store *st, struct store_stmt *s,
 
 	if (s == NULL || r == NULL)
 		return;
+	if (rec_open(&s->h))
+		rq->n_open--;
 	s->handle_live = false;
 	if (s->h.where == REC_QUEUED && !s->h.taken) {
 		/* Not written yet: the outcome travels with the record. */
@@ -759,6 +945,7 @@ void store_stmt_done(struct store *st, struct store_stmt *s,
 			s->h.bytes += n;
 			rq->bytes += n;
 		}
+		after_push(st);
 		return;
 	}
 	u = core_xcalloc(1, sizeof(*u));

@@ -1,12 +1,13 @@
 /*
  * SQL text helpers for the store: literals for the recorder's batches,
- * timestamps, UUID checks, the revocation NOTIFY payload, and the libpq
- * connection keywords every store connection uses.
+ * fields of COPY text format for its statement rows, timestamps, UUID
+ * checks, the revocation NOTIFY payload, and the libpq connection keywords
+ * every store connection uses.
  *
  * Batches are sent as text we build ourselves, so everything a client or
- * token controls passes through store_sql_str / store_sql_text here and
- * nowhere else. Lookups and admin commands use query parameters instead and
- * need none of this.
+ * token controls passes through store_sql_str / store_sql_text or
+ * store_copy_str / store_copy_text here and nowhere else. Lookups and admin
+ * commands use query parameters instead and need none of this.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -50,19 +51,67 @@ static bool plain_ascii(const uint8_t *s, size_t n)
 	return true;
 }
 
-bool store_sql_text(struct core_buf *b, const void *data, size_t len)
+/* Appends n bytes of valid UTF-8 without NUL as one COPY text field: the
+ * backslash, the tab that separates fields and the newline and carriage
+ * return that end rows are written as backslash escapes; everything else
+ * stands for itself. */
+static void append_copy_escaped(struct core_buf *b, const char *s, size_t n)
+{
+	size_t i;
+	uint8_t *p;
+
+	/* Worst case every byte doubles. */
+	core_buf_reserve(b, 2 * n);
+	p = b->data + b->len;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		switch (c) {
+		case '\\':
+			*p++ = '\\';
+			*p++ = '\\';
+			break;
+		case '\t':
+			*p++ = '\\';
+			*p++ = 't';
+			break;
+		case '\n':
+			*p++ = '\\';
+			*p++ = 'n';
+			break;
+		case '\r':
+			*p++ = '\\';
+			*p++ = 'r';
+			break;
+		default:
+			*p++ = (uint8_t)c;
+		}
+	}
+	b->len = (size_t)(p - b->data);
+}
+
+/* Appends the bytes made valid UTF-8 through `append`; true when nothing
+ * had to change. */
+static bool append_text(struct core_buf *b, const void *data, size_t len,
+                        void (*append)(struct core_buf *, const char *,
+                                       size_t))
 {
 	char *clean = NULL;
 	bool lossless = false;
 
 	if (plain_ascii(data, len)) {
-		append_escaped(b, data, len);
+		append(b, data, len);
 		return true;
 	}
 	clean = core_utf8_sanitize(data, len, &lossless);
-	append_escaped(b, clean, strlen(clean));
+	append(b, clean, strlen(clean));
 	free(clean);
 	return lossless;
+}
+
+bool store_sql_text(struct core_buf *b, const void *data, size_t len)
+{
+	return append_text(b, data, len, append_escaped);
 }
 
 void store_sql_str(struct core_buf *b, const char *s)
@@ -74,25 +123,53 @@ void store_sql_str(struct core_buf *b, const char *s)
 	(void)store_sql_text(b, s, strlen(s));
 }
 
-void store_sql_bytea(struct core_buf *b, const void *data, size_t len)
+bool store_copy_text(struct core_buf *b, const void *data, size_t len)
+{
+	return append_text(b, data, len, append_copy_escaped);
+}
+
+void store_copy_str(struct core_buf *b, const char *s)
+{
+	if (s == NULL) {
+		core_buf_append(b, STORE_COPY_NULL, 2);
+		return;
+	}
+	(void)store_copy_text(b, s, strlen(s));
+}
+
+/* bytea's hex input \x... after `prefix`, then `suffix`. */
+static void append_hex(struct core_buf *b, const char *prefix,
+                       const void *data, size_t len, const char *suffix)
 {
 	static const char hex[] = "0123456789abcdef";
-	static const char prefix[] = "E'\\\\x"; /* E'\\x: hex bytea input */
+	size_t plen = strlen(prefix), slen = strlen(suffix);
 	const uint8_t *s = data;
 	uint8_t *p;
 	size_t i;
 
-	/* prefix, two digits a byte, closing quote */
-	core_buf_reserve(b, sizeof(prefix) - 1 + 2 * len + 1);
+	core_buf_reserve(b, plen + 2 * len + slen);
 	p = b->data + b->len;
-	memcpy(p, prefix, sizeof(prefix) - 1);
-	p += sizeof(prefix) - 1;
+	memcpy(p, prefix, plen);
+	p += plen;
 	for (i = 0; i < len; i++) {
 		*p++ = (uint8_t)hex[s[i] >> 4];
 		*p++ = (uint8_t)hex[s[i] & 0x0f];
 	}
-	*p++ = '\'';
+	memcpy(p, suffix, slen);
+	p += slen;
 	b->len = (size_t)(p - b->data);
+}
+
+void store_sql_bytea(struct core_buf *b, const void *data, size_t len)
+{
+	/* E'\\x...': the literal's doubled backslash reads as one. */
+	append_hex(b, "E'\\\\x", data, len, "'");
+}
+
+void store_copy_bytea(struct core_buf *b, const void *data, size_t len)
+{
+	/* COPY reads \\ as one backslash too: bytea then sees \x.... */
+	append_hex(b, "\\\\x", data, len, "");
 }
 
 void store_sql_i64(struct core_buf *b, int64_t v)
@@ -111,13 +188,16 @@ void store_sql_i64(struct core_buf *b, int64_t v)
 	core_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-void store_sql_ts(struct core_buf *b, int64_t us)
+/* Writes us as "2024-05-01 12:00:00.000001+00" into out (NUL-terminated)
+ * and returns its length; 0 for a year outside 1 to 9999. */
+static size_t format_ts(char out[40], int64_t us)
 {
 	/* Floor division, so times before 1970 keep a positive fraction. */
 	int64_t secs = us / 1000000;
 	int64_t frac = us % 1000000;
 	time_t t;
 	struct tm tm;
+	int n;
 
 	if (frac < 0) {
 		frac += 1000000;
@@ -127,13 +207,37 @@ void store_sql_ts(struct core_buf *b, int64_t us)
 	/* A year PostgreSQL or ISO text cannot hold means a broken clock or
 	 * caller: store no time rather than have the whole record refused. */
 	if (gmtime_r(&t, &tm) == NULL || tm.tm_year < 1 - 1900 ||
-	    tm.tm_year > 9999 - 1900) {
+	    tm.tm_year > 9999 - 1900)
+		return 0;
+	n = snprintf(out, 40, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+	             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	             tm.tm_min, tm.tm_sec, (int)frac);
+	return n > 0 && n < 40 ? (size_t)n : 0;
+}
+
+void store_sql_ts(struct core_buf *b, int64_t us)
+{
+	char ts[40];
+	size_t n = format_ts(ts, us);
+
+	if (n == 0) {
 		core_buf_append_str(b, "NULL");
 		return;
 	}
-	core_buf_printf(b, "'%04d-%02d-%02d %02d:%02d:%02d.%06d+00'",
-	                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	                tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+	core_buf_append(b, "'", 1);
+	core_buf_append(b, ts, n);
+	core_buf_append(b, "'", 1);
+}
+
+void store_copy_ts(struct core_buf *b, int64_t us)
+{
+	char ts[40];
+	size_t n = format_ts(ts, us);
+
+	if (n == 0)
+		core_buf_append(b, STORE_COPY_NULL, 2);
+	else
+		core_buf_append(b, ts, n);
 }
 
 static bool is_hex(char c)

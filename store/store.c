@@ -332,15 +332,22 @@ static void rec_send(struct store *st)
 
 	if (st->rec.state != PGC_IDLE || st->rq.n_taken != 0)
 		return;
-	n = store_rq_take(&st->rq, st->instance_lit, &st->batch_sql);
+	n = store_rq_take(&st->rq, st->instance_lit, &st->batch_sql,
+	                  &st->batch_copy);
 	if (n == 0)
 		return;
 	st->batch_state[0] = '\0';
 	st->batch_msg[0] = '\0';
 	/* On failure rec_down has already put the batch back. */
-	if (!store_pgc_send(&st->rec, (const char *)st->batch_sql.data, 0, NULL,
-	                    BATCH_TIMEOUT_MS))
+	if (st->batch_copy.len > 0) {
+		if (!store_pgc_send_copy(&st->rec, (const char *)st->batch_sql.data,
+		                         st->batch_copy.data, st->batch_copy.len,
+		                         BATCH_TIMEOUT_MS))
+			return;
+	} else if (!store_pgc_send(&st->rec, (const char *)st->batch_sql.data, 0,
+	                           NULL, BATCH_TIMEOUT_MS)) {
 		return;
+	}
 }
 
 static void rec_result(struct pgconn *pc, const PGresult *res)
@@ -378,9 +385,11 @@ static void rec_done(struct pgconn *pc)
 	/* Do not keep megabytes around after a burst of large statements. */
 	if (st->batch_sql.cap > STORE_BATCH_KEEP_BYTES)
 		core_buf_free(&st->batch_sql);
+	if (st->batch_copy.cap > STORE_BATCH_KEEP_BYTES)
+		core_buf_free(&st->batch_copy);
 	if (st->batch_state[0] == '\0') {
 		store_rq_batch_ok(&st->rq);
-		if (store_rq_waiting(&st->rq) >= st->rq.batch_size ||
+		if (store_rq_ready(&st->rq) >= st->rq.batch_size ||
 		    st->rq.salvage > 0)
 			rec_send(st);
 		return;
@@ -557,13 +566,15 @@ fail:
 	return NULL;
 }
 
-/* Writes what is queued, off the loop, for at most CLOSE_FLUSH_MS. */
+/* Writes what is queued, off the loop, for at most CLOSE_FLUSH_MS:
+ * statements still running too, as 'running'. */
 static void close_flush(struct store *st)
 {
 	uint64_t deadline = core_mono_ms() + CLOSE_FLUSH_MS;
 	bool tried_connect = false;
 
 	st->rec.closing = true;
+	st->rq.flush_all = true;
 	while (st->rq.q.n > 0 && core_mono_ms() < deadline) {
 		switch (st->rec.state) {
 		case PGC_IDLE:
@@ -579,6 +590,7 @@ static void close_flush(struct store *st)
 			break;
 		case PGC_CONNECTING:
 		case PGC_BUSY:
+		case PGC_COPY_IN:
 			(void)store_pgc_drive(&st->rec, deadline);
 			break;
 		}
@@ -617,6 +629,7 @@ void store_close(struct store *st)
 		event_free(st->dispatch_ev);
 	store_rq_free(&st->rq);
 	core_buf_free(&st->batch_sql);
+	core_buf_free(&st->batch_copy);
 	free(st->instance_lit);
 	free(st->instance);
 	free(st->dsn);

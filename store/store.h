@@ -6,7 +6,9 @@
  * a bounded in-memory queue of session, statement and auth records written
  * in batches. A statement record is queued before the statement is
  * forwarded; its outcome is merged into the queued record when it has not
- * been written yet, or written as an update when it has.
+ * been written yet, or written as an update when it has. A statement still
+ * running is not written until it ends unless it runs for over a second,
+ * so nearly every statement is written once, complete.
  *
  * Off the loop (blocking libpq, for agentgatectl): migrations and the admin
  * operations on agents and grants.

@@ -1,17 +1,19 @@
 /*
- * Unit tests for store: SQL literal building and escaping, timestamps,
- * UUID and NOTIFY payload parsing, the compiled-in migration list, and the
- * recorder queue (bounds, grace, in-place merge of outcomes, updates after
+ * Unit tests for store: SQL literal and COPY field building and escaping,
+ * timestamps, UUID and NOTIFY payload parsing, the compiled-in migration
+ * list, and the recorder queue (bounds, grace, in-place merge of outcomes,
+ * which records go by COPY, by INSERT or wait while running, updates after
  * a batch was taken, retries, refused batches) — all without a server.
  *
  * With AGENTGATE_TEST_PG_DSN set (a libpq connection string to a database
  * the tests may create schemas in), a second group runs against a real
  * PostgreSQL: migrations, admin commands, lookups, NOTIFY revocations, the
- * recorder's rows, reconnection and the shutdown flush. Each such test works
- * in a fresh schema of its own and drops it afterwards. Without the variable
- * those tests are skipped. One test also stops and restarts the server when
- * AGENTGATE_TEST_PG_STOP and AGENTGATE_TEST_PG_START hold shell commands
- * that do so.
+ * recorder's rows read back exactly (through COPY and through INSERT),
+ * duplicate rows, large COPYs, reconnection and the shutdown flush. Each
+ * such test works in a fresh schema of its own and drops it afterwards.
+ * Without the variable those tests are skipped. One test also stops and
+ * restarts the server when AGENTGATE_TEST_PG_STOP and
+ * AGENTGATE_TEST_PG_START hold shell commands that do so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,10 +74,23 @@ static struct store *detached(long long queue, long long batch)
 	return st;
 }
 
+/* Builds the next batch; its COPY data, if any, is then copy_str(st). */
 static char *take(struct store *st, size_t *n)
 {
-	*n = store_rq_take(&st->rq, st->instance_lit, &st->batch_sql);
+	*n = store_rq_take(&st->rq, st->instance_lit, &st->batch_sql,
+	                   &st->batch_copy);
 	return (char *)st->batch_sql.data;
+}
+
+static char *copy_str(struct store *st)
+{
+	return buf_str(&st->batch_copy);
+}
+
+/* Past the age at which a statement still running is written as such. */
+static void age_past_running(struct store *st)
+{
+	fake_now += st->rq.running_ms;
 }
 
 static const struct store_stmt_result ok_result = {
@@ -138,6 +153,75 @@ static void test_sql_bytea_exact(void **state)
 	core_buf_reset(&b);
 	store_sql_bytea(&b, bytes, 0);
 	assert_string_equal(buf_str(&b), "E'\\\\x'");
+	core_buf_free(&b);
+}
+
+/* ------------------------------------------------------------ COPY text */
+
+static void test_copy_text_escapes(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *want;
+	} cases[] = {
+	    {"SELECT 1", "SELECT 1"},
+	    {"", ""},
+	    {"a\tb", "a\\tb"},
+	    {"line1\nline2\r\n", "line1\\nline2\\r\\n"},
+	    {"C:\\dir\\", "C:\\\\dir\\\\"},
+	    /* Quotes and other controls stand for themselves. */
+	    {"it's \"q\" \x01\x7f", "it's \"q\" \x01\x7f"},
+	    /* What looks like COPY's own syntax is data. */
+	    {"\\.", "\\\\."},
+	    {"\\N", "\\\\N"},
+	    {"caf\xc3\xa9\t\xe2\x82\xac", "caf\xc3\xa9\\t\xe2\x82\xac"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct core_buf b = {0};
+
+		assert_true(store_copy_text(&b, cases[i].in, strlen(cases[i].in)));
+		assert_string_equal(buf_str(&b), cases[i].want);
+		core_buf_free(&b);
+	}
+}
+
+static void test_copy_lossy_null_bytea_ts(void **state)
+{
+	struct core_buf b = {0};
+	static const char nul[] = {'a', 0, '\t'};
+	static const char bad[] = {'x', (char)0xff, '\\', '\n'};
+	static const uint8_t bytes[] = {0x00, 0x09, 0x5c, 0xff};
+
+	/* NUL and invalid sequences become U+FFFD; the rest is escaped. */
+	assert_false(store_copy_text(&b, nul, sizeof(nul)));
+	assert_string_equal(buf_str(&b), "a\xef\xbf\xbd\\t");
+	core_buf_reset(&b);
+	assert_false(store_copy_text(&b, bad, sizeof(bad)));
+	assert_string_equal(buf_str(&b), "x\xef\xbf\xbd\\\\\\n");
+	core_buf_reset(&b);
+	store_copy_str(&b, NULL);
+	assert_string_equal(buf_str(&b), "\\N");
+	core_buf_reset(&b);
+	store_copy_str(&b, "tab\there");
+	assert_string_equal(buf_str(&b), "tab\\there");
+	core_buf_reset(&b);
+	/* bytea: COPY turns \\ into \, and bytea reads \x... as hex. */
+	store_copy_bytea(&b, bytes, sizeof(bytes));
+	assert_string_equal(buf_str(&b), "\\\\x00095cff");
+	core_buf_reset(&b);
+	store_copy_bytea(&b, bytes, 0);
+	assert_string_equal(buf_str(&b), "\\\\x");
+	core_buf_reset(&b);
+	store_copy_ts(&b, 1714564800123456LL);
+	assert_string_equal(buf_str(&b), "2024-05-01 12:00:00.123456+00");
+	core_buf_reset(&b);
+	store_copy_ts(&b, -1);
+	assert_string_equal(buf_str(&b), "1969-12-31 23:59:59.999999+00");
+	core_buf_reset(&b);
+	store_copy_ts(&b, INT64_MAX);
+	assert_string_equal(buf_str(&b), "\\N");
 	core_buf_free(&b);
 }
 
@@ -380,11 +464,16 @@ static void test_batch_sql_merged(void **state)
 	size_t n;
 	char *sql;
 
+	/* The INSERT form of a complete statement, which records that may
+	 * already be stored are sent as (test_batch_copy_merged has the
+	 * COPY form). */
+	st->rq.use_copy = false;
 	s = store_stmt_begin(st, SID1, 5, 1000002, 3, "COM_QUERY",
 	                     "SELECT 'a\\'", 11);
 	store_stmt_done(st, s, &r);
 	sql = take(st, &n);
 	assert_int_equal(n, 1);
+	assert_int_equal(st->batch_copy.len, 0);
 	assert_string_equal(
 	    sql,
 	    "INSERT INTO statements (session_id, seq, started_at, command, "
@@ -406,6 +495,253 @@ static void test_batch_sql_merged(void **state)
 	assert_int_equal(st->rq.q.n, 0);
 	assert_int_equal(st->rq.parked.n, 0);
 	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+static void test_batch_copy_merged(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *s;
+	struct store_stmt_result r = {
+	    .status = STORE_STMT_ERROR,
+	    .duration_us = 12,
+	    .rows_affected = -1,
+	    .rows_returned = -1,
+	    .error_code = 1146,
+	    .error_message = "Table 'x'\tdoesn't exist",
+	};
+	static const char lossy[] = {'S', 0, (char)0xc3, '\n'};
+	size_t n;
+	char *sql;
+
+	s = store_stmt_begin(st, SID1, 5, 1000002, 3, "COM_QUERY",
+	                     "SELECT 'a\\'\t1", 13);
+	store_stmt_done(st, s, &r);
+	s = store_stmt_begin(st, SID1, 6, -1, 3, NULL, lossy, sizeof(lossy));
+	store_stmt_done(st, s, &ok_result);
+	s = store_stmt_begin(st, SID1, 7, INT64_MAX, 1, "COM_QUIT", NULL, 0);
+	store_stmt_done(st, s,
+	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
+	                                            .duration_us = -1,
+	                                            .rows_affected = 0,
+	                                            .rows_returned = -1});
+	sql = take(st, &n);
+	assert_int_equal(n, 3);
+	/* Nothing but the COPY: every record is a complete statement. */
+	assert_string_equal(
+	    sql, "COPY statements (session_id, seq, started_at, command, "
+	         "command_name, sql_text, sql_bytes, status, duration_us, "
+	         "rows_affected, rows_returned, error_code, error_message) "
+	         "FROM STDIN;\n");
+	assert_string_equal(
+	    copy_str(st),
+	    SID1 "\t5\t1970-01-01 00:00:01.000002+00\t3\tCOM_QUERY\t"
+	         "SELECT 'a\\\\'\\t1\t\\N\terror\t12\t\\N\t\\N\t1146\t"
+	         "Table 'x'\\tdoesn't exist\n" SID1
+	         "\t6\t1969-12-31 23:59:59.999999+00\t3\t\\N\t"
+	         "S\xef\xbf\xbd\xef\xbf\xbd\\n\t\\\\x5300c30a\tok\t1500\t\\N\t3\t"
+	         "\\N\t\\N\n" SID1 "\t7\t\\N\t1\tCOM_QUIT\t\\N\t\\N\taborted\t"
+	         "\\N\t0\t\\N\t\\N\t\\N\n");
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.q.n, 0);
+	assert_int_equal(st->rq.written, 3);
+	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+/* Complete statements go through COPY, young running ones stay queued,
+ * old running ones are written as running, the rest as INSERTs; the
+ * batch's records need not be the first of the queue. */
+static void test_take_routes(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *young, *old, *done;
+	size_t n;
+	char *sql;
+
+	assert_int_equal(st->rq.running_ms, STORE_RUNNING_AFTER_MS);
+	old = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT old", 10);
+	fake_now += STORE_RUNNING_AFTER_MS;
+	young = store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT young",
+	                         12);
+	done = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT done",
+	                        11);
+	store_stmt_done(st, done, &ok_result);
+	store_session_end(st, SID2, &(struct store_session_end){.ended_us = 1});
+	assert_int_equal(store_rq_route(&st->rq, &old->h, fake_now),
+	                 REC_ROUTE_SQL);
+	assert_int_equal(store_rq_route(&st->rq, &young->h, fake_now),
+	                 REC_ROUTE_HOLD);
+	assert_int_equal(store_rq_route(&st->rq, &young->h, fake_now - 1000),
+	                 REC_ROUTE_HOLD); /* a clock that went back */
+	assert_int_equal(store_rq_route(&st->rq, &done->h, fake_now),
+	                 REC_ROUTE_COPY);
+	assert_int_equal(st->rq.n_open, 2);
+	assert_int_equal(store_rq_ready(&st->rq), 2);
+	sql = take(st, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(st->rq.n_open, 1);
+	assert_non_null(strstr(sql, "E'SELECT old', NULL, 'running'"));
+	assert_null(strstr(sql, "young"));
+	assert_non_null(strstr(copy_str(st), "\tSELECT done\t"));
+	assert_null(strstr(copy_str(st), "young"));
+	assert_non_null(strstr(sql, "INSERT INTO sessions (id, instance, "
+	                            "ended_at"));
+	/* The young one finishes while the batch is in flight: it was never
+	 * taken, so the outcome merges into it. */
+	store_stmt_done(st, young, &ok_result);
+	assert_int_equal(st->rq.n_open, 0);
+	assert_int_equal(store_rq_waiting(&st->rq), 1);
+	store_rq_batch_ok(&st->rq);
+	/* Only the batch's records left; the held one is still first. */
+	assert_int_equal(st->rq.q.n, 1);
+	assert_ptr_equal(st->rq.q.head, &young->h);
+	assert_int_equal(st->rq.parked.n, 1); /* old: handle still held */
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sql, STORE_COPY_STATEMENTS);
+	assert_non_null(strstr(copy_str(st), "\tSELECT young\t\\N\tok\t"));
+	store_rq_batch_ok(&st->rq);
+	/* The old one's outcome: an update, through INSERT. */
+	store_stmt_done(st, old, &ok_result);
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(st->batch_copy.len, 0);
+	assert_non_null(strstr(sql, "INSERT INTO statements (session_id, seq, "
+	                            "status"));
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.q.n, 0);
+	assert_int_equal(st->rq.parked.n, 0);
+	assert_int_equal(st->rq.bytes, 0);
+	assert_int_equal(st->rq.written, 5);
+	store_close(st);
+}
+
+/* Nothing but young running statements: no batch, no kick, and they wait
+ * (counted against the grace by their age) until they are old enough. */
+static void test_take_holds_young(void **state)
+{
+	struct store *st = detached(100, 2);
+	struct store_stmt *s[3];
+	const char *why = NULL;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		s[i] = store_stmt_begin(st, SID1, (uint64_t)i + 1, 0, 3,
+		                        "COM_QUERY", "SELECT 1", 8);
+	assert_int_equal(store_rq_waiting(&st->rq), 3);
+	assert_int_equal(store_rq_ready(&st->rq), 0);
+	(void)take(st, &n);
+	assert_int_equal(n, 0);
+	assert_int_equal(st->rq.n_taken, 0);
+	assert_int_equal(st->rq.batches, 0);
+	/* The grace counts them: a detached store never writes them. */
+	fake_now += 5001;
+	assert_false(store_accepting(st, &why));
+	assert_string_equal(why, "audit store unreachable for 5 s");
+	/* Old now: written as running, batch_size at a time. */
+	(void)take(st, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(st->rq.n_open, 1);
+	/* Lost with the connection: back among the waiting, in place. */
+	store_rq_batch_retry(&st->rq);
+	assert_int_equal(st->rq.n_open, 3);
+	assert_true(st->rq.q.head->uncertain);
+	assert_false(st->rq.q.tail->uncertain);
+	for (i = 0; i < 3; i++)
+		store_stmt_done(st, s[i], &ok_result);
+	assert_int_equal(st->rq.n_open, 0);
+	/* Complete now, but maybe stored: the first two as upserts. */
+	assert_int_equal(store_rq_route(&st->rq, st->rq.q.head, fake_now),
+	                 REC_ROUTE_SQL);
+	assert_int_equal(store_rq_route(&st->rq, st->rq.q.tail, fake_now),
+	                 REC_ROUTE_COPY);
+	(void)take(st, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(st->batch_copy.len, 0);
+	store_rq_batch_ok(&st->rq);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(copy_str(st), "\tok\t"));
+	store_rq_batch_ok(&st->rq);
+	assert_true(store_accepting(st, &why));
+	store_close(st);
+}
+
+/* Shutdown holds nothing back; a short grace shortens the hold. */
+static void test_take_flush_all_and_grace(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct cfg_store c = small_cfg(100, 100);
+	struct store_rq rq;
+	size_t n;
+	char *sql;
+
+	(void)store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	(void)take(st, &n);
+	assert_int_equal(n, 0);
+	st->rq.flush_all = true;
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(sql, "'running'"));
+	store_rq_batch_ok(&st->rq);
+	store_close(st);
+
+	c.grace = 600;
+	store_rq_init(&rq, &c);
+	assert_int_equal(rq.running_ms, 300);
+	store_rq_free(&rq);
+	c.grace = 0;
+	store_rq_init(&rq, &c);
+	assert_int_equal(rq.running_ms, 0);
+	store_rq_free(&rq);
+}
+
+/* A refused batch is resent one record at a time through INSERT, so that a
+ * row already stored (a duplicate key for COPY) is an upsert, not a loss. */
+static void test_rejected_copy_salvaged_as_insert(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct store_stmt *held, *s;
+	size_t n;
+	char *sql;
+	int i;
+
+	held = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT h", 8);
+	for (i = 0; i < 3; i++) {
+		s = store_stmt_begin(st, SID1, (uint64_t)i + 1, 0, 3, "COM_QUERY",
+		                     "SELECT 1", 8);
+		store_stmt_done(st, s, &ok_result);
+	}
+	sql = take(st, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(sql, STORE_COPY_STATEMENTS);
+	store_rq_batch_rejected(&st->rq, "23505: duplicate key value");
+	assert_int_equal(st->rq.salvage, 3);
+	assert_int_equal(st->rq.n_open, 1);
+	for (i = 0; i < 3; i++) {
+		sql = take(st, &n);
+		assert_int_equal(n, 1);
+		assert_int_equal(st->batch_copy.len, 0);
+		assert_non_null(strstr(sql, "ON CONFLICT (session_id, seq) DO "
+		                            "UPDATE"));
+		if (i == 1) {
+			/* Refused alone: dropped, and the held one stays. */
+			store_rq_batch_rejected(&st->rq, "22000: data");
+			continue;
+		}
+		store_rq_batch_ok(&st->rq);
+	}
+	assert_int_equal(st->rq.salvage, 0);
+	assert_int_equal(st->rq.dropped_invalid, 1);
+	assert_int_equal(st->rq.q.n, 1);
+	assert_ptr_equal(st->rq.q.head, &held->h);
+	store_stmt_done(st, held, &ok_result);
+	sql = take(st, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(sql, STORE_COPY_STATEMENTS);
+	store_rq_batch_ok(&st->rq);
 	store_close(st);
 }
 
@@ -451,7 +787,10 @@ static void test_batch_groups_and_lossy_text(void **state)
 	store_session_end(st, SID1, &e);
 	s = store_stmt_begin(st, SID1, 1, 0, 3, NULL, lossy, sizeof(lossy));
 	assert_true(store_session_start(st, &si));
+	/* Running long enough to be written as running. */
+	age_past_running(st);
 	sql = take(st, &n);
+	assert_int_equal(st->batch_copy.len, 0);
 	assert_int_equal(n, 4);
 	p_start = strstr(sql, "INSERT INTO sessions (id, instance, agent_id");
 	p_end = strstr(sql, "INSERT INTO sessions (id, instance, ended_at");
@@ -508,6 +847,7 @@ static void test_done_while_in_flight(void **state)
 	char *sql;
 
 	s1 = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	age_past_running(st);
 	(void)take(st, &n);
 	assert_int_equal(n, 1);
 	/* Taken: the outcome becomes an update queued behind it. */
@@ -528,7 +868,11 @@ static void test_done_while_in_flight(void **state)
 	assert_non_null(strstr(sql, "'running'"));
 	assert_true(strstr(sql, "E'SELECT 1'") <
 	            strstr(sql, "INSERT INTO statements (session_id, seq, status"));
-	assert_non_null(strstr(sql, "E'SELECT 2', NULL, 'ok', 1500"));
+	/* The complete one goes through COPY, the others after it. */
+	assert_true(strncmp(sql, STORE_COPY_STATEMENTS,
+	                    strlen(STORE_COPY_STATEMENTS)) == 0);
+	assert_non_null(strstr(copy_str(st), "\tSELECT 2\t\\N\tok\t1500\t"));
+	assert_null(strstr(copy_str(st), "SELECT 1"));
 	store_rq_batch_ok(&st->rq);
 	assert_int_equal(st->rq.q.n, 0);
 	assert_int_equal(st->rq.parked.n, 0);
@@ -574,6 +918,7 @@ static void test_large_text_heap(void **state)
 	free(text);
 	assert_non_null(s->text_heap);
 	assert_true(st->rq.bytes >= len);
+	age_past_running(st);
 	(void)take(st, &n);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr((char *)st->batch_sql.data, "xxxxxxxx"));
@@ -596,6 +941,7 @@ static void test_rejected_batch_salvage(void **state)
 	for (i = 0; i < 3; i++)
 		store_session_end(st, SID1, &(struct store_session_end){.ended_us = i});
 	s = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	age_past_running(st);
 	(void)take(st, &n);
 	assert_int_equal(n, 4);
 	store_rq_batch_rejected(&st->rq, "21000: cannot affect row a second time");
@@ -640,6 +986,7 @@ static void test_close_frees_outstanding(void **state)
 
 	/* A parked handle and queued records at close: nothing leaks. */
 	s = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	age_past_running(st);
 	(void)take(st, &n);
 	store_rq_batch_ok(&st->rq);
 	assert_int_equal(st->rq.parked.n, 1);
@@ -986,12 +1333,16 @@ static void test_pg_schema_missing(void **state)
 	struct pg_fixture *f = *state;
 	struct cfg_store c = small_cfg(100, 10);
 	char err[512] = "";
+	char want[128];
 
 	NEED_PG(f);
 	c.dsn = f->dsn;
+	snprintf(want, sizeof(want),
+	         "database schema is at version 0, this binary needs %d: run "
+	         "agentgatectl migrate",
+	         store_migrations_latest());
 	assert_null(store_open(f->base, &c, "gw", err, sizeof(err)));
-	assert_string_equal(err, "database schema is at version 0, this binary "
-	                         "needs 1: run agentgatectl migrate");
+	assert_string_equal(err, want);
 }
 
 static void test_pg_unreachable(void **state)
@@ -1177,6 +1528,9 @@ static void test_pg_recorder_rows(void **state)
 
 	NEED_PG(f);
 	f->st = pg_open(f, 100, 1000);
+	/* Statements still running are written as such at once here: the
+	 * running row and its later update are what this test is about. */
+	f->st->rq.running_ms = 0;
 	assert_true(store_session_start(f->st, &si));
 	store_auth_event(f->st, &a);
 	s1 = store_stmt_begin(f->st, SID1, 1, si.started_us + 1, 3, "COM_QUERY",
@@ -1185,7 +1539,7 @@ static void test_pg_recorder_rows(void **state)
 	                      lossy, sizeof(lossy));
 	s3 = store_stmt_begin(f->st, SID1, 3, si.started_us + 3, 1, "COM_QUIT",
 	                      NULL, 0);
-	/* s1 finishes before its batch is taken: merged. */
+	/* s1 finishes before its batch is taken: merged, and sent by COPY. */
 	store_stmt_done(f->st, s1, &ok_result);
 	assert_true(loop_until_written(f, 5000));
 	/* s2, s3 are written as running; their outcomes become updates. */
@@ -1282,6 +1636,240 @@ static void terminate(struct pg_fixture *f, PGconn *victim)
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)",
 	         PQbackendPID(victim));
 	q1_expect(f->pg, sql, "t");
+}
+
+/* Complete statements go through COPY and read back exactly: text with
+ * every character COPY escapes, quotes, invalid UTF-8 kept in sql_bytes,
+ * NULLs, and times PostgreSQL cannot hold. */
+static void test_pg_copy_rows(void **state)
+{
+	struct pg_fixture *f = *state;
+	static const char tricky[] = "SELECT 'a\tb', \"c\\nd\" -- it's\n"
+	                             "\\.\r\n\\N caf\xc3\xa9 \x01\x08\x0b\x0c\x7f";
+	static const char lossy[] = {'S', 0, (char)0xff, '\t', '\\', '\'', '\n'};
+	struct store_stmt_result err_result = {
+	    .status = STORE_STMT_ERROR,
+	    .duration_us = 9,
+	    .rows_affected = -1,
+	    .rows_returned = -1,
+	    .error_code = 1064,
+	    .error_message = "near '\\'\tx\n'",
+	};
+	struct store_stmt *s;
+	struct store_stats stats;
+	char *v;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	s = store_stmt_begin(f->st, SID1, 1, 1714564800123456LL, 3, "COM_QUERY",
+	                     tricky, strlen(tricky));
+	store_stmt_done(f->st, s, &ok_result);
+	s = store_stmt_begin(f->st, SID1, 2, -1, 3, "COM_QUERY", lossy,
+	                     sizeof(lossy));
+	store_stmt_done(f->st, s, &err_result);
+	s = store_stmt_begin(f->st, SID1, 3, INT64_MAX, 1, NULL, NULL, 0);
+	store_stmt_done(f->st, s,
+	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
+	                                            .duration_us = 0,
+	                                            .rows_affected = 0,
+	                                            .rows_returned = -1});
+	assert_true(loop_until_written(f, 5000));
+	/* They went as COPY rows. */
+	assert_non_null(strstr(copy_str(f->st), SID1 "\t3\t\\N\t1\t\\N\t"));
+
+	v = q1(f->pg, "SELECT sql_text FROM statements WHERE seq = 1");
+	assert_non_null(v);
+	assert_string_equal(v, tricky);
+	free(v);
+	q1_expect(f->pg,
+	          "SELECT (sql_bytes IS NULL) || '|' || (started_at = "
+	          "'2024-05-01 12:00:00.123456+00') || '|' || command || '|' || "
+	          "command_name || '|' || status || '|' || duration_us || '|' || "
+	          "coalesce(rows_affected::text, 'null') || '|' || rows_returned "
+	          "|| '|' || coalesce(error_code::text, 'null') || '|' || "
+	          "coalesce(error_message, 'null') FROM statements WHERE seq = 1",
+	          "true|true|3|COM_QUERY|ok|1500|null|3|null|null");
+	q1_expect(f->pg,
+	          "SELECT encode(sql_bytes, 'hex') FROM statements WHERE seq = 2",
+	          "5300ff095c270a");
+	v = q1(f->pg, "SELECT sql_text FROM statements WHERE seq = 2");
+	assert_non_null(v);
+	assert_string_equal(v, "S\xef\xbf\xbd\xef\xbf\xbd\t\\'\n");
+	free(v);
+	v = q1(f->pg, "SELECT error_message FROM statements WHERE seq = 2");
+	assert_non_null(v);
+	assert_string_equal(v, err_result.error_message);
+	free(v);
+	q1_expect(f->pg,
+	          "SELECT (started_at = '1969-12-31 23:59:59.999999+00') || '|' "
+	          "|| status || '|' || error_code FROM statements WHERE seq = 2",
+	          "true|error|1064");
+	q1_expect(f->pg,
+	          "SELECT (started_at IS NULL) || '|' || (command_name IS NULL) "
+	          "|| '|' || (sql_text IS NULL) || '|' || (sql_bytes IS NULL) || "
+	          "'|' || status || '|' || rows_affected || '|' || "
+	          "(rows_returned IS NULL) FROM statements WHERE seq = 3",
+	          "true|true|true|true|aborted|0|true");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.written, 3);
+	assert_int_equal(stats.batch_failures, 0);
+	assert_int_equal(stats.dropped_invalid, 0);
+}
+
+/* A statement waits, unwritten, while it runs, then is written once,
+ * complete; records behind it do not wait for it. */
+static void test_pg_running_held_until_done(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_stmt *s;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	store_session_end(f->st, SID2,
+	                  &(struct store_session_end){.ended_us = 1,
+	                                              .reason = "bye"});
+	for (i = 0; i < 200 && f->st->rq.q.n > 1; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(f->st->rq.q.n, 1);
+	run_loop_ms(f->base, 100);
+	q1_expect(f->pg, "SELECT end_reason FROM sessions", "bye");
+	q1_expect(f->pg, "SELECT count(*) FROM statements", "0");
+	store_stmt_done(f->st, s, &ok_result);
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg, "SELECT status FROM statements", "ok");
+	assert_int_equal(f->st->rq.written, 2);
+}
+
+/* The row of a complete statement already exists (as after a COPY that
+ * committed but whose answer was lost): the COPY fails on the duplicate,
+ * the batch is split and resent as upserts, and nothing is lost. */
+static void test_pg_copy_duplicate(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_stats stats;
+	struct store_stmt *s;
+	int i;
+
+	NEED_PG(f);
+	exec_or_fail(f->pg, "INSERT INTO statements (session_id, seq, status) "
+	                    "VALUES ('" SID1 "', 2, 'running')");
+	f->st = pg_open(f, 100, 1000);
+	for (i = 1; i <= 3; i++) {
+		s = store_stmt_begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		                     "SELECT 1", 8);
+		store_stmt_done(f->st, s, &ok_result);
+	}
+	store_session_end(f->st, SID1,
+	                  &(struct store_session_end){.ended_us = 1,
+	                                              .reason = "bye"});
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg,
+	          "SELECT string_agg(seq || status || sql_text, ',' ORDER BY seq) "
+	          "FROM statements",
+	          "1okSELECT 1,2okSELECT 1,3okSELECT 1");
+	q1_expect(f->pg, "SELECT end_reason FROM sessions", "bye");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.written, 4);
+	assert_int_equal(stats.dropped_invalid, 0);
+	assert_int_equal(stats.batch_failures, 1);
+	assert_int_equal(stats.batches, 4);
+}
+
+/* A COPY larger than the socket buffers: libpq is fed in chunks while the
+ * server reads, and every row arrives. */
+static void test_pg_copy_large(void **state)
+{
+	struct pg_fixture *f = *state;
+	/* More than STORE_BATCH_MAX_BYTES, fewer records than the queue
+	 * holds. */
+	enum { N = 900, LEN = 12000 };
+	char *text = malloc(LEN);
+	struct store_stats stats;
+	char want[64];
+	int i;
+
+	NEED_PG(f);
+	assert_non_null(text);
+	f->st = pg_open(f, N, 1000);
+	for (i = 0; i < N; i++) {
+		struct store_stmt *s;
+
+		memset(text, 'a' + i % 26, LEN);
+		text[i % LEN] = '\t';
+		s = store_stmt_begin(f->st, SID1, (uint64_t)i + 1, 1, 3,
+		                     "COM_QUERY", text, LEN);
+		assert_non_null(s);
+		store_stmt_done(f->st, s, &ok_result);
+	}
+	free(text);
+	assert_true(loop_until_written(f, 20000));
+	snprintf(want, sizeof(want), "%d|%d|%d", N, N * LEN, N);
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || sum(length(sql_text)) || '|' || "
+	          "count(*) FILTER (WHERE strpos(sql_text, E'\\t') = "
+	          "(seq - 1) % 12000 + 1) FROM statements",
+	          want);
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.batch_failures, 0);
+	/* More than one batch: each stops growing at STORE_BATCH_MAX_BYTES. */
+	assert_true(stats.batches >= 2);
+}
+
+/* The connection dies while a COPY waits for a lock: the batch is sent
+ * again after reconnecting (as upserts, since it might have been
+ * stored), once. */
+static void test_pg_copy_lost_in_flight(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_stats stats;
+	struct store_stmt *s;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 100);
+	exec_or_fail(f->pg, "BEGIN");
+	exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
+	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT\t1", 8);
+	store_stmt_done(f->st, s, &ok_result);
+	for (i = 0; i < 100 && f->st->rq.n_taken == 0; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(f->st->rq.n_taken, 1);
+	run_loop_ms(f->base, 50);
+	terminate(f, f->st->rec.pg);
+	exec_or_fail(f->pg, "COMMIT");
+	assert_true(loop_until_written(f, 5000));
+	q1_expect(f->pg, "SELECT sql_text || status FROM statements",
+	          "SELECT\t1ok");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.batch_failures, 1);
+	assert_int_equal(stats.written, 1);
+	/* The resend was an INSERT: no COPY data in it. */
+	assert_int_equal(f->st->batch_copy.len, 0);
+}
+
+/* store_close writes everything, statements still running included. */
+static void test_pg_close_flushes_running(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct store_stmt *s;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	for (i = 1; i <= 5; i++) {
+		s = store_stmt_begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		                     "SELECT 1", 8);
+		if (i % 2 == 0)
+			store_stmt_done(f->st, s, &ok_result);
+	}
+	store_close(f->st);
+	f->st = NULL;
+	q1_expect(f->pg,
+	          "SELECT string_agg(seq || status, ',' ORDER BY seq) "
+	          "FROM statements",
+	          "1running,2ok,3running,4ok,5running");
 }
 
 static void test_pg_reconnect(void **state)
@@ -1490,6 +2078,8 @@ int main(void)
 	    cmocka_unit_test(test_sql_str_escapes),
 	    cmocka_unit_test(test_sql_text_lossless),
 	    cmocka_unit_test(test_sql_bytea_exact),
+	    cmocka_unit_test(test_copy_text_escapes),
+	    cmocka_unit_test(test_copy_lossy_null_bytea_ts),
 	    cmocka_unit_test(test_sql_i64),
 	    cmocka_unit_test(test_sql_ts),
 	    cmocka_unit_test(test_uuid_valid),
@@ -1501,6 +2091,11 @@ int main(void)
 	    cmocka_unit_test(test_invalid_ids_refused),
 	    cmocka_unit_test(test_grace),
 	    cmocka_unit_test(test_batch_sql_merged),
+	    cmocka_unit_test(test_batch_copy_merged),
+	    cmocka_unit_test(test_take_routes),
+	    cmocka_unit_test(test_take_holds_young),
+	    cmocka_unit_test(test_take_flush_all_and_grace),
+	    cmocka_unit_test(test_rejected_copy_salvaged_as_insert),
 	    cmocka_unit_test(test_batch_groups_and_lossy_text),
 	    cmocka_unit_test(test_done_while_in_flight),
 	    cmocka_unit_test(test_batch_size_and_kick),
@@ -1529,6 +2124,18 @@ int main(void)
 	                                    pg_setup, pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_close_flushes, pg_setup,
 	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_copy_rows, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_running_held_until_done,
+	                                    pg_setup, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_copy_duplicate, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_copy_large, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_copy_lost_in_flight,
+	                                    pg_setup, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_close_flushes_running,
+	                                    pg_setup, pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_server_down, pg_setup,
 	                                    pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_concurrent_migrate,
