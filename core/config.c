@@ -76,6 +76,11 @@ static const struct cfg_setting gateway_settings[] = {
 	 "1M", false, 0, 0,
 	 "Bytes waiting to be written to a slow client before the gateway "
 	 "stops reading from its backend (results stream, never buffer)."},
+	{"functions_are_reads", CFG_BOOL, G(functions_are_reads), false, "false",
+	 false, 0, 0,
+	 "Treat calls to functions that are not built in (stored functions, "
+	 "UDFs) inside a SELECT as reads. Off by default: a stored function can "
+	 "write, so such a SELECT is classified as a write."},
 	{NULL, 0, 0, false, NULL, false, 0, 0, NULL},
 };
 
@@ -164,6 +169,12 @@ static const struct cfg_setting connection_settings[] = {
 	 "CA bundle to verify the backend's certificate; system CAs when unset."},
 	{"tls_verify", CFG_BOOL, C(tls_verify), false, "true", false, 0, 0,
 	 "Verify the backend's certificate and host name."},
+	{"readonly_user", CFG_STRING, C(readonly_user), false, NULL, false, 0, 0,
+	 "A second MySQL user with read-only privileges. Sessions whose "
+	 "effective policy denies every class that can change data run on it, "
+	 "so a classifier miss still cannot write. Recommended."},
+	{"readonly_password_file", CFG_STRING, C(readonly_password_file), false,
+	 NULL, false, 0, 0, "File holding readonly_user's password."},
 	{NULL, 0, 0, false, NULL, false, 0, 0, NULL},
 };
 
@@ -632,6 +643,15 @@ static bool validate(struct parser *p)
 		return fail(p,
 		            "[gateway] tls_cert and tls_key are required by a listener "
 		            "with require_tls = true");
+	for (size_t i = 0; i < c->n_connections; i++) {
+		struct cfg_connection *k = &c->connections[i];
+		p->line = k->line;
+		if (!k->readonly_user != !k->readonly_password_file)
+			return fail(p,
+			            "[connection %s] readonly_user and "
+			            "readonly_password_file go together",
+			            k->name);
+	}
 	for (size_t i = 0; i < c->n_idps; i++) {
 		struct cfg_idp *d = &c->idps[i];
 		const char *a = d->algorithms;

@@ -183,6 +183,7 @@ struct cfg_gateway {
 	long long max_sessions;
 	long long max_sessions_per_agent;
 	uint64_t client_high_watermark;
+	bool functions_are_reads;
 };
 
 struct cfg_store {
@@ -232,6 +233,8 @@ struct cfg_connection {
 	bool tls;
 	char *tls_ca;
 	bool tls_verify;
+	char *readonly_user;          /* optional second, read-only credential */
+	char *readonly_password_file;
 };
 
 struct cfg {

@@ -1785,12 +1785,13 @@ static void test_pg_copy_large(void **state)
 	/* More than STORE_BATCH_MAX_BYTES, fewer records than the queue
 	 * holds. */
 	enum { N = 900, LEN = 12000 };
-	char *text = malloc(LEN);
+	char *text = NULL;
 	struct store_stats stats;
 	char want[64];
 	int i;
 
 	NEED_PG(f);
+	text = malloc(LEN);
 	assert_non_null(text);
 	f->st = pg_open(f, N, 1000);
 	for (i = 0; i < N; i++) {
