@@ -803,9 +803,16 @@ static void refuse(struct session *s, uint16_t code, const char *state,
 		.error_message = msg,
 	};
 
-	st = store_stmt_begin(s->proxy->store, s->id, ++s->stmt_seq,
-	                      core_wall_us(), s->cmd_byte,
-	                      mysql_command_name(s->cmd_byte), text, text_len);
+	st = store_stmt_begin(s->proxy->store,
+	                      &(struct store_stmt_info){
+	                          .session_id = s->id,
+	                          .seq = ++s->stmt_seq,
+	                          .started_us = core_wall_us(),
+	                          .command = s->cmd_byte,
+	                          .command_name = mysql_command_name(s->cmd_byte),
+	                          .text = text,
+	                          .text_len = text_len,
+	                      });
 	if (st)
 		store_stmt_done(s->proxy->store, st, &r);
 	send_err(s, code, state, msg);
@@ -888,10 +895,17 @@ static void forward(struct session *s, enum resp_kind kind, bool execute,
 			return;
 		}
 		s->cmd_started_us = (uint64_t)core_wall_us();
-		s->stmt = store_stmt_begin(s->proxy->store, s->id, ++s->stmt_seq,
-		                           (int64_t)s->cmd_started_us, s->cmd_byte,
-		                           mysql_command_name(s->cmd_byte), text,
-		                           text_len);
+		s->stmt = store_stmt_begin(
+		    s->proxy->store,
+		    &(struct store_stmt_info){
+		        .session_id = s->id,
+		        .seq = ++s->stmt_seq,
+		        .started_us = (int64_t)s->cmd_started_us,
+		        .command = s->cmd_byte,
+		        .command_name = mysql_command_name(s->cmd_byte),
+		        .text = text,
+		        .text_len = text_len,
+		    });
 		if (!s->stmt) {
 			send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000",
 			         "agentgate: statement refused: the audit queue is full");

@@ -1,11 +1,15 @@
 /*
  * Blocking administration for agentgatectl: one libpq connection, the agent
- * registry (add, list, show, revoke, restore) and grants. Every value goes
- * to the server as a query parameter. Failures come back as one line meant
- * for an operator ("no agent named 'x'"), never as a bare SQLSTATE.
+ * registry (add, list, show, revoke, restore), grants and policy rules
+ * (set, unset, show). Every value goes to the server as a query parameter.
+ * Failures come back as one line meant for an operator ("no agent named
+ * 'x'"), never as a bare SQLSTATE.
  *
- * A revocation and its NOTIFY are one statement, hence one transaction: the
- * gateways hear of it exactly when it is committed. Nothing here runs on the
+ * A revocation or a policy change and its NOTIFY are one statement, hence
+ * one transaction: the gateways hear of it exactly when it is committed.
+ * Policy names (scopes, classes, actions) are checked here as plain strings
+ * against the lists the schema's CHECK constraints hold, for a clear
+ * message; what they mean is approvals/' business. Nothing here runs on the
  * event loop; the gateway itself never calls these functions.
  */
 #include <stdlib.h>
@@ -440,4 +444,259 @@ bool store_admin_revoke_grant(struct store_admin *a, const char *agent,
 		snprintf(err, errlen, "agent '%s' has no grant for connection '%s'",
 		         agent, connection);
 	return false;
+}
+
+/* ------------------------------------------------------------ policies */
+
+static const char *const policy_scopes[] = {"default", "group", "agent",
+                                            NULL};
+/* In increasing strictness, as approvals/ orders them and show sorts. */
+static const char *const policy_classes[] = {
+    "read", "txn", "session", "write", "ddl", "admin", "unknown", NULL};
+static const char *const policy_actions[] = {"allow", "review", "deny",
+                                             NULL};
+#define POLICY_ANY "*"
+/* policy_rule.subject in approvals/ holds this many bytes. */
+#define POLICY_SUBJECT_MAX 127
+/* The connection rule of sql/002_policy.sql. */
+#define CONNECTION_NAME_MAX 64
+
+static bool in_list(const char *s, const char *const *list)
+{
+	size_t i;
+
+	for (i = 0; list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool valid_connection(const char *s)
+{
+	/* The same characters as agent names, and the same bound. */
+	return strcmp(s, POLICY_ANY) == 0 || valid_agent_name(s);
+}
+
+/* Printable, valid UTF-8, no control characters. */
+static bool valid_group(const char *s)
+{
+	size_t n = strlen(s), i;
+	bool lossless = false;
+	char *clean = NULL;
+
+	if (n == 0 || n > POLICY_SUBJECT_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	clean = core_utf8_sanitize(s, n, &lossless);
+	free(clean);
+	return lossless;
+}
+
+/* Checks a rule's key and writes the normalised subject ("" for default)
+ * and connection ("*" for NULL). */
+static CORE_WUR bool policy_key(const char *scope, const char **subject,
+                                const char **connection, const char *cls,
+                                char *err, size_t errlen)
+{
+	const char *subj = *subject ? *subject : "";
+
+	if (scope == NULL || !in_list(scope, policy_scopes)) {
+		snprintf(err, errlen,
+		         "invalid scope '%s': use default, group or agent",
+		         scope ? scope : "");
+		return false;
+	}
+	if (strcmp(scope, "default") == 0 && subj[0] != '\0') {
+		snprintf(err, errlen,
+		         "scope 'default' applies to everyone and takes no "
+		         "subject (got '%s')",
+		         subj);
+		return false;
+	}
+	if (strcmp(scope, "group") == 0 && subj[0] == '\0') {
+		snprintf(err, errlen,
+		         "scope 'group' needs a subject: the IdP group's name");
+		return false;
+	}
+	if (strcmp(scope, "group") == 0 && !valid_group(subj)) {
+		snprintf(err, errlen,
+		         "invalid group name: use at most %d bytes of printable "
+		         "UTF-8",
+		         POLICY_SUBJECT_MAX);
+		return false;
+	}
+	if (strcmp(scope, "agent") == 0 && subj[0] == '\0') {
+		snprintf(err, errlen,
+		         "scope 'agent' needs a subject: the agent's name");
+		return false;
+	}
+	if (strcmp(scope, "agent") == 0 && !valid_agent_name(subj)) {
+		snprintf(err, errlen, "no agent named '%s'", subj);
+		return false;
+	}
+	if (*connection == NULL)
+		*connection = POLICY_ANY;
+	if (!valid_connection(*connection)) {
+		snprintf(err, errlen,
+		         "invalid connection '%s': use '*' for every connection, "
+		         "or a name of 1 to %d letters, digits, '_', '.' or '-'",
+		         *connection, CONNECTION_NAME_MAX);
+		return false;
+	}
+	if (cls == NULL || !in_list(cls, policy_classes)) {
+		snprintf(err, errlen,
+		         "invalid class '%s': use read, txn, session, write, ddl, "
+		         "admin or unknown",
+		         cls ? cls : "");
+		return false;
+	}
+	*subject = subj;
+	return true;
+}
+
+/* "group 'etl' on every connection for class 'write'" */
+static void describe_rule(char *out, size_t outlen, const char *scope,
+                          const char *subject, const char *connection,
+                          const char *cls)
+{
+	char who[160], where[96];
+
+	if (strcmp(scope, "default") == 0)
+		snprintf(who, sizeof(who), "everyone (default)");
+	else
+		snprintf(who, sizeof(who), "%s '%s'", scope, subject);
+	if (strcmp(connection, POLICY_ANY) == 0)
+		snprintf(where, sizeof(where), "every connection");
+	else
+		snprintf(where, sizeof(where), "connection '%s'", connection);
+	snprintf(out, outlen, "%s on %s for class '%s'", who, where, cls);
+}
+
+bool store_admin_policy_set(struct store_admin *a, const char *scope,
+                            const char *subject, const char *connection,
+                            const char *cls, const char *action, char *err,
+                            size_t errlen)
+{
+	const char *params[5];
+	PGresult *res = NULL;
+	int n;
+
+	if (!policy_key(scope, &subject, &connection, cls, err, errlen))
+		return false;
+	if (action == NULL || !in_list(action, policy_actions)) {
+		snprintf(err, errlen,
+		         "invalid action '%s': use allow, review or deny",
+		         action ? action : "");
+		return false;
+	}
+	params[0] = scope;
+	params[1] = subject;
+	params[2] = connection;
+	params[3] = cls;
+	params[4] = action;
+	/* One statement: the rule and its NOTIFY commit together, and an
+	 * agent rule is only written while its agent exists. */
+	res = run(a,
+	          "WITH u AS (INSERT INTO policies "
+	          "(scope, subject, connection, class, action) "
+	          "SELECT $1::text, $2::text, $3::text, $4::text, $5::text "
+	          "WHERE $1::text <> 'agent' "
+	          "OR EXISTS (SELECT 1 FROM agents WHERE name = $2::text) "
+	          "ON CONFLICT ON CONSTRAINT policies_rule_key DO UPDATE "
+	          "SET action = EXCLUDED.action, updated_at = now() "
+	          "RETURNING id) "
+	          "SELECT pg_notify('" STORE_POLICY_CHANNEL "', '') FROM u",
+	          5, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	snprintf(err, errlen, "no agent named '%s'", subject);
+	return false;
+}
+
+bool store_admin_policy_unset(struct store_admin *a, const char *scope,
+                              const char *subject, const char *connection,
+                              const char *cls, char *err, size_t errlen)
+{
+	const char *params[4];
+	PGresult *res = NULL;
+	char rule[400];
+	int n;
+
+	if (!policy_key(scope, &subject, &connection, cls, err, errlen))
+		return false;
+	params[0] = scope;
+	params[1] = subject;
+	params[2] = connection;
+	params[3] = cls;
+	res = run(a,
+	          "WITH d AS (DELETE FROM policies WHERE scope = $1 "
+	          "AND subject = $2 AND connection = $3 AND class = $4 "
+	          "RETURNING id) "
+	          "SELECT pg_notify('" STORE_POLICY_CHANNEL "', '') FROM d",
+	          4, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 1)
+		return true;
+	describe_rule(rule, sizeof(rule), scope, subject, connection, cls);
+	snprintf(err, errlen, "no policy rule for %s", rule);
+	return false;
+}
+
+bool store_admin_policy_show(struct store_admin *a, const char *scope,
+                             const char *subject, const char *connection,
+                             FILE *out, char *err, size_t errlen)
+{
+	static const char *const head[] = {"SCOPE", "SUBJECT", "CONNECTION",
+	                                   "CLASS", "ACTION",  "UPDATED"};
+	const char *params[3] = {scope, subject, connection};
+	PGresult *res = NULL;
+
+	if (scope != NULL && !in_list(scope, policy_scopes)) {
+		snprintf(err, errlen,
+		         "invalid scope '%s': use default, group or agent", scope);
+		return false;
+	}
+	if (connection != NULL && !valid_connection(connection)) {
+		snprintf(err, errlen,
+		         "invalid connection '%s': use '*' for every connection, "
+		         "or a name of 1 to %d letters, digits, '_', '.' or '-'",
+		         connection, CONNECTION_NAME_MAX);
+		return false;
+	}
+	/* Byte order ("C") for names, so '*' comes first whatever the
+	 * database's collation; scopes and classes in their own order. */
+	res = run(a,
+	          "SELECT scope, CASE WHEN subject = '' THEN '-' "
+	          "ELSE subject END, connection, class, action, " TS(
+	              "updated_at") " FROM policies "
+	                            "WHERE ($1::text IS NULL OR scope = $1) "
+	                            "AND ($2::text IS NULL OR subject = $2) "
+	                            "AND ($3::text IS NULL OR connection = $3) "
+	                            "ORDER BY array_position(ARRAY['default', "
+	                            "'group', 'agent'], scope), "
+	                            "subject COLLATE \"C\", "
+	                            "connection COLLATE \"C\", "
+	                            "array_position(ARRAY['read', 'txn', "
+	                            "'session', 'write', 'ddl', 'admin', "
+	                            "'unknown'], class)",
+	          3, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+		put_table(out, res, head, 6, "");
+	else if (scope == NULL && subject == NULL && connection == NULL)
+		fprintf(out, "no policy rules (the built-in defaults apply)\n");
+	else
+		fprintf(out, "no matching policy rules\n");
+	PQclear(res);
+	return true;
 }

@@ -1,8 +1,9 @@
 /*
  * store internals shared by the store's files and its unit tests: the
  * compiled-in migrations, SQL literal and COPY field building, the audit
- * record queue, the asynchronous PostgreSQL connection driver and the store
- * object itself.
+ * record queue and its durable-write path, the asynchronous PostgreSQL
+ * connection driver, lookup/query operations, LISTEN subscriptions and the
+ * store object itself.
  *
  * Nothing here is part of the module's interface; other modules include
  * store/store.h only.
@@ -126,6 +127,10 @@ enum rec_kind {
 enum rec_where {
 	REC_QUEUED,  /* in store_rq.q (taken when part of the batch in flight) */
 	REC_PARKED,  /* written, but the caller still holds its handle */
+	/* A statement of store_stmt_begin_durable, in none of the queue's
+	 * lists: its own write is waiting, in flight, or answered with the
+	 * callback not yet run (store_stmt.dur says which). */
+	REC_DURABLE,
 };
 
 /* Common head of every queued record. */
@@ -152,6 +157,8 @@ struct rec_outcome {
 	char *error_message;   /* malloc, may be NULL */
 };
 
+struct store_durable;
+
 /* The handle store_stmt_begin() returns is the statement record itself. */
 struct store_stmt {
 	struct rec h;
@@ -162,16 +169,23 @@ struct store_stmt {
 	bool handle_live;      /* the caller has not called store_stmt_done */
 	bool has_text;
 	struct rec_outcome out;
-	const char *command_name;  /* points into blob, may be NULL */
-	const uint8_t *text;       /* into blob, or text_heap when large */
+	/* Short strings, into blob; each may be NULL. */
+	const char *command_name;
+	const char *cls, *decision, *policy, *reason;
+	/* Text and params: into blob, or text_heap when large. */
+	const uint8_t *text;
+	const char *params;        /* NUL-terminated JSON, may be NULL */
 	uint8_t *text_heap;        /* freed as soon as the record is written */
 	size_t text_len;
+	/* Non-NULL while h.where is REC_DURABLE. */
+	struct store_durable *dur;
 	char blob[];
 };
 
-/* Statement text up to this size lives inside its record (one allocation
- * per statement); larger text gets its own, released once written, so a
- * long-running statement does not pin a large text until it ends. */
+/* Statement text and parameters up to this size together live inside
+ * their record (one allocation per statement); larger ones get their own,
+ * released once written, so a long-running statement does not pin a large
+ * text until it ends. */
 #define STORE_INLINE_TEXT_MAX 1024
 
 struct rec_list {
@@ -246,9 +260,9 @@ enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
  * COPY, then the SQL of the other records. */
 #define STORE_COPY_STATEMENTS                                               \
 	"COPY statements (session_id, seq, started_at, command, "           \
-	"command_name, sql_text, sql_bytes, status, duration_us, "          \
-	"rows_affected, rows_returned, error_code, error_message) "         \
-	"FROM STDIN;\n"
+	"command_name, sql_text, sql_bytes, class, decision, policy, "      \
+	"reason, params, status, duration_us, rows_affected, "              \
+	"rows_returned, error_code, error_message) FROM STDIN;\n"
 
 /* Builds the next batch and marks its records taken: the query into `sql`
  * (NUL-terminated) and, when it starts with STORE_COPY_STATEMENTS, the COPY
@@ -267,6 +281,24 @@ void store_rq_batch_retry(struct store_rq *rq);
  * and its records sent one at a time; a single refused record is dropped
  * and counted (it would block the queue forever otherwise). */
 void store_rq_batch_rejected(struct store_rq *rq, const char *why);
+
+/* A statement record from the caller's description (strings copied),
+ * in no list yet; NULL when the session id or sequence number is invalid. */
+struct store_stmt *store_rq_stmt_new(const struct store_stmt_info *info);
+/* Appends one statement record to the SQL of a durable write: the first
+ * call (n == 0) starts the INSERT, each adds the row with status 'running'.
+ * store_rq_durable_end closes it (ON CONFLICT DO NOTHING: any row already
+ * there holds the same record, as complete or more) and NUL-terminates. */
+void store_rq_durable_row(struct core_buf *sql, const struct store_stmt *s,
+                          size_t n);
+void store_rq_durable_end(struct core_buf *sql);
+/* A durable record leaves REC_DURABLE: `written` when PostgreSQL committed
+ * its row, `uncertain` when it may have. Written with its handle still
+ * held: parked, like any written running statement. Otherwise queued (as
+ * an upsert when it may be stored already), its outcome with it if
+ * store_stmt_done has run. */
+void store_stmt_settle(struct store *st, struct store_stmt *s, bool written,
+                       bool uncertain);
 
 /* ------------------------------------------------------- async driver */
 
@@ -295,7 +327,7 @@ struct pgconn_ops {
 
 struct pgconn {
 	struct event_base *base;   /* NULL: driven by store_pgc_drive only */
-	const char *name;          /* "recorder", "lookup": for logs */
+	const char *name;          /* "recorder", "lookup", "durable" */
 	const struct pgconn_ops *ops;
 	void *owner;
 	const char *dsn;
@@ -314,6 +346,9 @@ struct pgconn {
 	uint64_t down_since_ms;
 	unsigned attempts;         /* failed attempts since the last loss */
 	bool closing;              /* no more reconnect timers */
+	/* The last loss was a query that ran past its time limit (set
+	 * before ops->down runs). */
+	bool timed_out;
 };
 
 #define STORE_CONNECT_TIMEOUT_MS 10000
@@ -333,6 +368,11 @@ void store_pgc_connect_async(struct pgconn *pc);
  * has run. */
 bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
                     const char *const *params, uint64_t timeout_ms) CORE_WUR;
+/* Sends one statement through the extended protocol even without
+ * parameters (PQsendQueryParams): results as for store_pgc_send. */
+bool store_pgc_send_params(struct pgconn *pc, const char *sql, int nparams,
+                           const char *const *params,
+                           uint64_t timeout_ms) CORE_WUR;
 /* Sends a simple query that holds one COPY ... FROM STDIN and streams
  * `data` to it when the server asks, in chunks, waiting for the socket when
  * libpq cannot take more. The owner keeps `data` unchanged until ops->done
@@ -354,18 +394,34 @@ void store_pgc_close(struct pgconn *pc);
 
 struct op_list;
 
-/* One agent lookup, from store_lookup_agent() until its callback ran or it
- * was cancelled. */
+enum op_kind {
+	OP_AGENT,  /* store_lookup_agent */
+	OP_QUERY,  /* store_query */
+};
+
+/* One lookup or query, from its call until its callback ran or it was
+ * cancelled. */
 struct store_op {
 	struct store *st;
 	struct store_op *prev, *next;
 	struct op_list *list;      /* lk_pending, lk_done, or NULL in flight */
 	bool cancelled;
-	store_agent_cb cb;
+	enum op_kind kind;
+	store_agent_cb agent_cb;
+	store_rows_cb rows_cb;
 	void *arg;
-	const char *params[3];     /* idp, subject, connection (in blob) */
+	const char *sql;           /* static, or into blob */
+	int nparams;
+	const char **params;       /* malloc array; strings into blob */
+	/* OP_AGENT's answer. */
 	enum store_agent_status status;
 	struct store_agent agent;
+	/* OP_QUERY's answer. */
+	bool ok;
+	char *err;                 /* malloc, NULL when ok */
+	size_t nrows, ncols;
+	/* malloc: nrows * ncols pointers, then the strings they point to. */
+	const char **cells;
 	char blob[];
 };
 
@@ -376,9 +432,71 @@ struct op_list {
 
 enum lk_job {
 	LK_NONE,
-	LK_LOOKUP,   /* st->lk_op in flight */
-	LK_RESYNC,   /* LISTEN + every revoked agent, after a reconnect */
+	LK_OP,       /* st->lk_op in flight */
+	LK_LISTEN,   /* LISTEN for the subscriptions marked sent */
 };
+
+/* PostgreSQL truncates longer identifiers: NAMEDATALEN - 1. */
+#define STORE_CHANNEL_MAX 63
+
+/* One store_listen subscription. */
+struct store_listener {
+	struct store_listener *next;
+	store_notify_cb cb;
+	void *arg;
+	bool listening;   /* LISTEN in effect on the current connection */
+	bool sent;        /* part of the LK_LISTEN job in flight */
+	bool reload_due;  /* call cb(NULL) from the loop */
+	char channel[STORE_CHANNEL_MAX + 1];
+};
+
+/* True for a channel name store_listen accepts. */
+bool store_channel_valid(const char *channel);
+
+/* ------------------------------------------------------ durable writes */
+
+enum dur_state {
+	DUR_WAITING,   /* in dur_wait: not sent yet */
+	DUR_SENT,      /* in dur_flight: part of the write in flight */
+	DUR_ANSWERED,  /* in dur_done: callback not run yet */
+};
+
+struct dur_list {
+	struct store_durable *head, *tail;
+	size_t n;
+};
+
+/* The durable write of one statement record, from store_stmt_begin_durable
+ * until its callback ran (or store_stmt_done cancelled it). */
+struct store_durable {
+	struct store_durable *prev, *next;
+	struct dur_list *list;     /* NULL only while being freed */
+	struct store_stmt *s;
+	store_durable_cb cb;       /* NULL once cancelled */
+	void *arg;
+	enum dur_state state;
+	bool ok;                   /* DUR_ANSWERED: committed */
+	bool uncertain;            /* DUR_ANSWERED: sent, answer lost */
+	const char *why;           /* DUR_ANSWERED and not ok: static text */
+};
+
+/* Failure reasons given to store_durable_cb. */
+#define STORE_WHY_QUEUE_FULL "audit queue full"
+#define STORE_WHY_UNREACHABLE "audit store unreachable"
+#define STORE_WHY_LOST "audit store connection lost"
+#define STORE_WHY_TIMEOUT "audit store timed out"
+#define STORE_WHY_REFUSED "audit store refused the record"
+
+/* Releases a durable record for store_stmt_done: false when its write is in
+ * flight (the record then waits for the answer, its callback cancelled);
+ * true when it has been settled into the queue (store_stmt_settle) and the
+ * ordinary store_stmt_done logic applies. */
+bool store_dur_release(struct store *st, struct store_stmt *s) CORE_WUR;
+/* Moves every durable record into the queue (at close). */
+void store_dur_drain(struct store *st);
+/* Runs the durable callbacks that are due (from dispatch). */
+void store_dur_dispatch(struct store *st);
+extern const struct pgconn_ops store_dur_ops;
 
 struct store {
 	struct event_base *base;
@@ -396,16 +514,27 @@ struct store {
 	struct event *flush_timer;
 	struct event *kick_ev;
 
-	struct pgconn lk;          /* lookups + LISTEN */
+	struct pgconn lk;          /* lookups, queries + LISTEN */
 	struct op_list lk_pending;
 	struct op_list lk_done;
 	enum lk_job lk_job;
 	struct store_op *lk_op;
 	bool lk_failed;            /* the job in flight got an error result */
-	struct event *dispatch_ev;
+	char lk_err[256];          /* its message */
+	struct event *dispatch_ev; /* runs every deferred callback */
+	struct store_listener *listeners, *listeners_tail;
+
+	/* Durable writes: one in flight on their own connection. */
+	struct pgconn dur;
+	struct dur_list dur_wait, dur_flight, dur_done;
+	struct core_buf dur_sql;
+	bool dur_failed;           /* the write in flight got an error */
+	char dur_state[6];         /* its SQLSTATE */
+	uint64_t durable_ok, durable_failed;
 
 	store_revoke_cb revoke_cb;
 	void *revoke_arg;
+	struct store_op *revoke_op; /* the revoked-agents query in flight */
 };
 
 /* A store with no connections and no event loop: records queue up and
@@ -414,5 +543,10 @@ struct store *store_new_detached(const struct cfg_store *cfg,
                                  const char *instance);
 /* Asks the loop to send a batch soon (no-op without a loop). */
 void store_kick(struct store *st);
+/* Asks the loop to run deferred callbacks soon (no-op without a loop). */
+void store_wake_dispatch(struct store *st);
+/* Runs the deferred callbacks now: those of finished lookups and queries,
+ * subscriptions' reloads and durable writes (tests call it directly). */
+void store_dispatch(struct store *st);
 
 #endif

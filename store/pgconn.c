@@ -154,6 +154,7 @@ static void fail(struct pgconn *pc, const char *why)
 		arm_timer(pc, pc->reconnect_ms);
 	if (was_up && pc->ops->down)
 		pc->ops->down(pc);
+	pc->timed_out = false;
 }
 
 void store_pgc_reset(struct pgconn *pc, const char *why)
@@ -294,12 +295,13 @@ static CORE_WUR bool flush(struct pgconn *pc)
 }
 
 static CORE_WUR bool send_query(struct pgconn *pc, const char *sql,
-                                int nparams, const char *const *params,
+                                bool extended, int nparams,
+                                const char *const *params,
                                 uint64_t timeout_ms)
 {
 	int ok;
 
-	if (nparams == 0)
+	if (!extended)
 		ok = PQsendQuery(pc->pg, sql);
 	else
 		ok = PQsendQueryParams(pc->pg, sql, nparams, NULL, params, NULL,
@@ -319,7 +321,16 @@ bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
 	if (pc->state != PGC_IDLE)
 		return false;
 	copy_forget(pc);
-	return send_query(pc, sql, nparams, params, timeout_ms);
+	return send_query(pc, sql, nparams != 0, nparams, params, timeout_ms);
+}
+
+bool store_pgc_send_params(struct pgconn *pc, const char *sql, int nparams,
+                           const char *const *params, uint64_t timeout_ms)
+{
+	if (pc->state != PGC_IDLE)
+		return false;
+	copy_forget(pc);
+	return send_query(pc, sql, true, nparams, params, timeout_ms);
 }
 
 bool store_pgc_send_copy(struct pgconn *pc, const char *sql, const void *data,
@@ -331,7 +342,7 @@ bool store_pgc_send_copy(struct pgconn *pc, const char *sql, const void *data,
 	pc->copy_len = len;
 	pc->copy_off = 0;
 	pc->copy_pending = true;
-	return send_query(pc, sql, 0, NULL, timeout_ms);
+	return send_query(pc, sql, false, 0, NULL, timeout_ms);
 }
 
 /* In PGC_COPY_IN: hands libpq the next chunks of COPY data while it can
@@ -493,6 +504,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	case PGC_BUSY:
 	case PGC_COPY_IN:
+		pc->timed_out = true;
 		fail(pc, "query timed out");
 		return;
 	case PGC_IDLE:

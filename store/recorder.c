@@ -25,6 +25,12 @@
  * than STORE_RUNNING_AFTER_MS is written as 'running', its outcome later as
  * an update.
  *
+ * A durable statement (store_stmt_begin_durable) is not queued at first:
+ * durable.c writes its row at once, with the SQL built here, and hands the
+ * record back with store_stmt_settle — parked when written, as a running
+ * statement written by a batch would be, or queued as an upsert when its
+ * fate is unknown.
+ *
  * Every INSERT is an upsert keyed by the record's identity, so a batch
  * retried after a connection was lost before COMMIT's answer writes the
  * same rows again instead of failing, and a statement's outcome (or a
@@ -41,6 +47,7 @@
  * Per record the hot path costs one allocation, a copy of the caller's
  * strings and a clock read; escaping happens once, when the batch is built.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,12 +55,22 @@
 
 struct rec_session_start {
 	struct rec h;
+	bool read_only;
 	int64_t agent_id;
 	int64_t started_us;
 	const char *agent_name, *idp, *issuer, *subject, *connection;
 	const char *client_addr, *tls_version;
+	/* groups: NULL, or n_groups pointers at the start of blob. */
+	const char **groups;
+	size_t n_groups;
 	char blob[];
 };
+
+/* The groups' pointer array starts blob. */
+_Static_assert(offsetof(struct rec_session_start, blob) %
+                       _Alignof(const char *) ==
+                   0,
+               "rec_session_start.blob must be aligned for pointers");
 
 struct rec_session_end {
 	struct rec h;
@@ -90,19 +107,21 @@ static const char *const kind_name[REC_KIND_COUNT] = {
 
 /* REC_STMT's columns are STORE_COPY_STATEMENTS' in the same order:
  * row_stmt and copy_row write the same values, as literals or COPY
- * fields. */
+ * fields. What is known before the statement runs comes first, its outcome
+ * last. */
 static const char *const group_head[REC_KIND_COUNT] = {
 	[REC_SESSION_START] =
 	    "INSERT INTO sessions (id, instance, agent_id, agent_name, idp, "
-	    "issuer, subject, connection, client_addr, tls_version, started_at) "
-	    "VALUES ",
+	    "issuer, subject, connection, client_addr, tls_version, started_at, "
+	    "groups, read_only) VALUES ",
 	[REC_SESSION_END] =
 	    "INSERT INTO sessions (id, instance, ended_at, end_reason, "
 	    "bytes_from_client, bytes_to_client, statements) VALUES ",
 	[REC_STMT] =
 	    "INSERT INTO statements (session_id, seq, started_at, command, "
-	    "command_name, sql_text, sql_bytes, status, duration_us, "
-	    "rows_affected, rows_returned, error_code, error_message) VALUES ",
+	    "command_name, sql_text, sql_bytes, class, decision, policy, "
+	    "reason, params, status, duration_us, rows_affected, "
+	    "rows_returned, error_code, error_message) VALUES ",
 	[REC_STMT_UPDATE] =
 	    "INSERT INTO statements (session_id, seq, status, duration_us, "
 	    "rows_affected, rows_returned, error_code, error_message) VALUES ",
@@ -120,7 +139,8 @@ static const char *const group_tail[REC_KIND_COUNT] = {
 	    "subject = EXCLUDED.subject, connection = EXCLUDED.connection, "
 	    "client_addr = EXCLUDED.client_addr, "
 	    "tls_version = EXCLUDED.tls_version, "
-	    "started_at = EXCLUDED.started_at;\n",
+	    "started_at = EXCLUDED.started_at, groups = EXCLUDED.groups, "
+	    "read_only = EXCLUDED.read_only;\n",
 	[REC_SESSION_END] =
 	    " ON CONFLICT (id) DO UPDATE SET ended_at = EXCLUDED.ended_at, "
 	    "end_reason = EXCLUDED.end_reason, "
@@ -131,7 +151,10 @@ static const char *const group_tail[REC_KIND_COUNT] = {
 	    " ON CONFLICT (session_id, seq) DO UPDATE SET "
 	    "started_at = EXCLUDED.started_at, command = EXCLUDED.command, "
 	    "command_name = EXCLUDED.command_name, sql_text = EXCLUDED.sql_text, "
-	    "sql_bytes = EXCLUDED.sql_bytes, status = EXCLUDED.status, "
+	    "sql_bytes = EXCLUDED.sql_bytes, class = EXCLUDED.class, "
+	    "decision = EXCLUDED.decision, policy = EXCLUDED.policy, "
+	    "reason = EXCLUDED.reason, params = EXCLUDED.params, "
+	    "status = EXCLUDED.status, "
 	    "duration_us = EXCLUDED.duration_us, "
 	    "rows_affected = EXCLUDED.rows_affected, "
 	    "rows_returned = EXCLUDED.rows_returned, "
@@ -297,6 +320,21 @@ static void rq_push(struct store_rq *rq, struct rec *r)
 		rq->n_open++;
 }
 
+/* A written statement whose handle the caller still holds waits for
+ * store_stmt_done without what it no longer needs: the text and
+ * parameters when they have their own allocation. */
+static void park_stmt(struct store_rq *rq, struct store_stmt *s)
+{
+	if (s->text_heap != NULL) {
+		free(s->text_heap);
+		s->text_heap = NULL;
+		s->text = NULL;
+		s->params = NULL;
+	}
+	s->h.where = REC_PARKED;
+	list_push(&rq->parked, &s->h);
+}
+
 /* A record leaves the queue after being written (or dropped): statements
  * whose handle the caller still holds wait, parked, for store_stmt_done. */
 static void rq_retire(struct store_rq *rq, struct rec *r)
@@ -307,11 +345,7 @@ static void rq_retire(struct store_rq *rq, struct rec *r)
 	if (r->kind == REC_STMT && ((struct store_stmt *)r)->handle_live) {
 		struct store_stmt *s = (struct store_stmt *)r;
 
-		free(s->text_heap);
-		s->text_heap = NULL;
-		s->text = NULL;
-		r->where = REC_PARKED;
-		list_push(&rq->parked, r);
+		park_stmt(rq, s);
 		return;
 	}
 	rec_free(r);
@@ -411,6 +445,24 @@ static void row_session_start(struct core_buf *b, const char *inst,
 	store_sql_str(b, r->tls_version);
 	sql_sep(b);
 	store_sql_ts(b, r->started_us);
+	sql_sep(b);
+	if (r->groups == NULL) {
+		core_buf_append(b, "NULL", 4);
+	} else if (r->n_groups == 0) {
+		core_buf_append_str(b, "'{}'::text[]");
+	} else {
+		size_t i;
+
+		core_buf_append_str(b, "ARRAY[");
+		for (i = 0; i < r->n_groups; i++) {
+			if (i > 0)
+				sql_sep(b);
+			store_sql_str(b, r->groups[i]);
+		}
+		core_buf_append_str(b, "]::text[]");
+	}
+	sql_sep(b);
+	core_buf_append_str(b, r->read_only ? "true" : "false");
 }
 
 static void row_session_end(struct core_buf *b, const char *inst,
@@ -454,6 +506,16 @@ static void row_stmt(struct core_buf *b, const struct store_stmt *s)
 	} else {
 		core_buf_append_str(b, "NULL, NULL");
 	}
+	sql_sep(b);
+	store_sql_str(b, s->cls);
+	sql_sep(b);
+	store_sql_str(b, s->decision);
+	sql_sep(b);
+	store_sql_str(b, s->policy);
+	sql_sep(b);
+	store_sql_str(b, s->reason);
+	sql_sep(b);
+	store_sql_str(b, s->params);
 	sql_sep(b);
 	if (s->has_outcome)
 		sql_outcome(b, &s->out);
@@ -583,6 +645,16 @@ static void copy_row(struct core_buf *b, const struct store_stmt *s)
 		copy_tab(b);
 		copy_null(b);
 	}
+	copy_tab(b);
+	store_copy_str(b, s->cls);
+	copy_tab(b);
+	store_copy_str(b, s->decision);
+	copy_tab(b);
+	store_copy_str(b, s->policy);
+	copy_tab(b);
+	store_copy_str(b, s->reason);
+	copy_tab(b);
+	store_copy_str(b, s->params);
 	copy_tab(b);
 	core_buf_append_str(b, status_word(o->status));
 	copy_tab(b);
@@ -809,7 +881,9 @@ bool store_session_start(struct store *st, const struct store_session_info *s)
 	const char *src[] = {s->agent_name, s->idp,        s->issuer,
 	                     s->subject,    s->connection, s->client_addr,
 	                     s->tls_version};
-	size_t extra;
+	size_t n_groups = s->groups != NULL ? s->n_groups : 0;
+	size_t extra, ptrs = n_groups * sizeof(const char *), i;
+	char *p;
 
 	if (!store_uuid_valid(s->id)) {
 		log_error("store: refusing a session with an invalid id");
@@ -817,7 +891,9 @@ bool store_session_start(struct store *st, const struct store_session_info *s)
 	}
 	if (store_rq_full(&st->rq))
 		return false;
-	extra = strs_size(src, 7);
+	extra = ptrs + strs_size(src, 7);
+	for (i = 0; i < n_groups; i++)
+		extra += strlen(s->groups[i] ? s->groups[i] : "") + 1;
 	r = core_xcalloc(1, sizeof(*r) + extra);
 	{
 		const char **dst[] = {&r->agent_name, &r->idp,
@@ -825,8 +901,22 @@ bool store_session_start(struct store *st, const struct store_session_info *s)
 		                      &r->connection, &r->client_addr,
 		                      &r->tls_version};
 
-		strs_pack(r->blob, src, dst, 7);
+		strs_pack(r->blob + ptrs, src, dst, 7);
 	}
+	if (s->groups != NULL) {
+		r->groups = (const char **)(void *)r->blob;
+		r->n_groups = n_groups;
+		p = r->blob + ptrs + strs_size(src, 7);
+		for (i = 0; i < n_groups; i++) {
+			const char *g = s->groups[i] ? s->groups[i] : "";
+			size_t len = strlen(g) + 1;
+
+			memcpy(p, g, len);
+			r->groups[i] = p;
+			p += len;
+		}
+	}
+	r->read_only = s->read_only;
 	r->h.kind = REC_SESSION_START;
 	r->h.bytes = sizeof(*r) + extra;
 	memcpy(r->h.session_id, s->id, 37);
@@ -865,52 +955,114 @@ void store_session_end(struct store *st, const char *session_id,
 	after_push(st);
 }
 
-struct store_stmt *store_stmt_begin(struct store *st, const char *session_id,
-                                    uint64_t seq, int64_t started_us,
-                                    uint8_t command, const char *command_name,
-                                    const void *text, size_t text_len)
+struct store_stmt *store_rq_stmt_new(const struct store_stmt_info *info)
 {
 	struct store_stmt *s = NULL;
-	size_t name_len = command_name ? strlen(command_name) + 1 : 0;
-	bool inline_text = text != NULL && text_len <= STORE_INLINE_TEXT_MAX;
-	size_t extra = name_len + (inline_text ? text_len : 0);
+	const char *src[] = {info->command_name, info->cls, info->decision,
+	                     info->policy, info->reason};
+	size_t params_len = info->params ? strlen(info->params) + 1 : 0;
+	size_t text_len = info->text != NULL ? info->text_len : 0;
+	/* Compared without a sum that could wrap; the sum itself cannot,
+	 * both being sizes of objects in memory. */
+	bool inline_big = text_len <= STORE_INLINE_TEXT_MAX &&
+	                  params_len <= STORE_INLINE_TEXT_MAX - text_len;
+	size_t small = strs_size(src, 5);
+	size_t big = text_len + params_len;
+	size_t extra = small + (inline_big ? big : 0);
+	uint8_t *bp = NULL;
 
-	if (!store_uuid_valid(session_id) || seq > (uint64_t)INT64_MAX) {
+	if (info->session_id == NULL || !store_uuid_valid(info->session_id) ||
+	    info->seq > (uint64_t)INT64_MAX) {
 		log_error("store: refusing a statement with an invalid session "
 		          "id or sequence number");
 		return NULL;
 	}
-	if (store_rq_full(&st->rq))
-		return NULL;
 	s = core_xmalloc(sizeof(*s) + extra);
 	memset(s, 0, sizeof(*s));
+	{
+		const char **dst[] = {&s->command_name, &s->cls, &s->decision,
+		                      &s->policy, &s->reason};
+
+		strs_pack(s->blob, src, dst, 5);
+	}
 	s->h.kind = REC_STMT;
 	s->h.bytes = sizeof(*s) + extra;
-	memcpy(s->h.session_id, session_id, 37);
-	s->seq = seq;
-	s->started_us = started_us;
-	s->command = command;
+	memcpy(s->h.session_id, info->session_id, 37);
+	s->seq = info->seq;
+	s->started_us = info->started_us;
+	s->command = info->command;
 	s->handle_live = true;
-	if (command_name) {
-		memcpy(s->blob, command_name, name_len);
-		s->command_name = s->blob;
-	}
-	if (text != NULL) {
-		s->has_text = true;
-		s->text_len = text_len;
-		if (inline_text) {
-			memcpy(s->blob + name_len, text, text_len);
-			s->text = (const uint8_t *)s->blob + name_len;
+	if (big > 0) {
+		if (inline_big) {
+			bp = (uint8_t *)s->blob + small;
 		} else {
-			s->text_heap = core_xmalloc(text_len);
-			memcpy(s->text_heap, text, text_len);
-			s->text = s->text_heap;
-			s->h.bytes += text_len;
+			s->text_heap = core_xmalloc(big);
+			bp = s->text_heap;
+			s->h.bytes += big;
+		}
+		if (text_len > 0)
+			memcpy(bp, info->text, text_len);
+		if (params_len > 0) {
+			memcpy(bp + text_len, info->params, params_len);
+			s->params = (const char *)bp + text_len;
 		}
 	}
+	if (info->text != NULL) {
+		s->has_text = true;
+		s->text_len = text_len;
+		/* Empty text: any valid pointer will do. */
+		s->text = text_len > 0 ? bp : (const uint8_t *)s->blob;
+	}
+	return s;
+}
+
+struct store_stmt *store_stmt_begin(struct store *st,
+                                    const struct store_stmt_info *info)
+{
+	struct store_stmt *s = NULL;
+
+	if (store_rq_full(&st->rq))
+		return NULL;
+	s = store_rq_stmt_new(info);
+	if (s == NULL)
+		return NULL;
 	rq_push(&st->rq, &s->h);
 	after_push(st);
 	return s;
+}
+
+void store_rq_durable_row(struct core_buf *sql, const struct store_stmt *s,
+                          size_t n)
+{
+	if (n == 0)
+		core_buf_append_str(sql, group_head[REC_STMT]);
+	else
+		core_buf_append(sql, ",\n", 2);
+	core_buf_append(sql, "(", 1);
+	row_stmt(sql, s);
+	core_buf_append(sql, ")", 1);
+}
+
+void store_rq_durable_end(struct core_buf *sql)
+{
+	core_buf_append_str(sql, " ON CONFLICT (session_id, seq) DO NOTHING");
+	core_buf_append(sql, "", 1);
+	sql->len--;
+}
+
+void store_stmt_settle(struct store *st, struct store_stmt *s, bool written,
+                       bool uncertain)
+{
+	s->dur = NULL;
+	if (written && s->handle_live) {
+		park_stmt(&st->rq, s);
+		return;
+	}
+	/* Without its handle and written, its outcome is not: an upsert of
+	 * the whole row. */
+	s->h.uncertain = uncertain || written;
+	rq_push(&st->rq, &s->h);
+	after_push(st);
 }
 
 static void outcome_copy(struct rec_outcome *o, const struct store_stmt_result *r)
@@ -932,6 +1084,16 @@ void store_stmt_done(struct store *st, struct store_stmt *s,
 
 	if (s == NULL || r == NULL)
 		return;
+	if (s->h.where == REC_DURABLE && !store_dur_release(st, s)) {
+		/* Its write is in flight: the outcome waits in the record
+		 * until the answer settles it (store_stmt_settle). */
+		s->handle_live = false;
+		outcome_copy(&s->out, r);
+		s->has_outcome = true;
+		if (s->out.error_message)
+			s->h.bytes += strlen(s->out.error_message) + 1;
+		return;
+	}
 	if (rec_open(&s->h))
 		rq->n_open--;
 	s->handle_live = false;

@@ -1,13 +1,18 @@
 /*
  * The store object on the event loop: opening (blocking connects and the
  * schema check at start-up), the recorder's batch scheduling on its own
- * connection, agent lookups on a second connection that also LISTENs for
- * revocations, and the bounded flush at shutdown.
+ * connection, agent lookups and generic queries on a second connection
+ * that also carries every LISTEN subscription (revocations among them),
+ * the deferred dispatch of callbacks, and the bounded flush at shutdown.
+ * The third connection, for durable statement writes, is durable.c's.
  *
- * Two connections, so that a large audit batch never delays a login lookup
- * or a revocation. Lookups run one at a time in arrival order; their
- * callbacks are always called from a loop event of our own, never from
- * inside store_lookup_agent(), and never after store_op_cancel().
+ * Separate connections, so that a large audit batch never delays a login
+ * lookup, a policy reload or a revocation, and none of those delays a
+ * durable write. Lookups and queries run one at a time in arrival order,
+ * after any LISTEN still to be sent; their callbacks are always called from
+ * a loop event of our own, never from inside store_lookup_agent() or
+ * store_query(), and never after store_op_cancel(). Notifications are
+ * handed to subscribers as they are read.
  *
  * What the records look like and how batches are built is recorder.c; the
  * connection mechanics are pgconn.c.
@@ -22,10 +27,13 @@
 /* A lookup answers a login that is waiting: give up on a silent server
  * sooner than the kernel's keepalives would. */
 #define LOOKUP_TIMEOUT_MS 5000
+/* A generic query (policy rules, approvals) shares the lookup connection:
+ * a longer one is a bug, not a load. */
+#define QUERY_TIMEOUT_MS 10000
 /* A batch may carry megabytes of statement text to a busy server. */
 #define BATCH_TIMEOUT_MS 30000
-/* LISTEN and the list of revoked agents after a reconnect. */
-#define RESYNC_TIMEOUT_MS 30000
+/* LISTEN after a reconnect or a new subscription. */
+#define LISTEN_TIMEOUT_MS 30000
 /* store_close waits this long for queued records to be written. */
 #define CLOSE_FLUSH_MS 2000
 /* Intervals below this would spin the loop. */
@@ -37,8 +45,7 @@ static const char lookup_sql[] =
     "WHERE g.agent_id = a.id AND g.connection = $3) "
     "FROM agents a WHERE a.idp = $1 AND a.subject = $2";
 
-static const char resync_sql[] =
-    "LISTEN " STORE_REVOKE_CHANNEL ";"
+static const char revoked_sql[] =
     "SELECT id, coalesce(revoke_reason, '') FROM agents "
     "WHERE status = 'revoked' ORDER BY id";
 
@@ -76,49 +83,161 @@ static void op_unlink(struct store_op *op)
 	l->n--;
 }
 
-static void op_finish(struct store_op *op, enum store_agent_status status)
+static void op_free(struct store_op *op)
 {
-	struct store *st = op->st;
+	if (op == NULL)
+		return;
+	free(op->params);
+	free(op->err);
+	free(op->cells);
+	free(op);
+}
 
-	op->status = status;
-	op_push(&st->lk_done, op);
+void store_wake_dispatch(struct store *st)
+{
 	if (st->dispatch_ev != NULL)
 		event_active(st->dispatch_ev, EV_TIMEOUT, 0);
 }
 
-static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+/* The op's answer is known: its callback runs from the loop. */
+static void op_finish(struct store_op *op)
 {
-	struct store *st = arg;
-	/* Only those finished before this run: a callback that starts a
-	 * lookup which fails at once gets its answer on the next run. */
+	op_push(&op->st->lk_done, op);
+	store_wake_dispatch(op->st);
+}
+
+static void op_fail(struct store_op *op, const char *why)
+{
+	if (op->kind == OP_AGENT) {
+		op->status = STORE_AGENT_STORE_DOWN;
+	} else {
+		op->ok = false;
+		free(op->err);
+		op->err = core_xstrdup(why);
+	}
+	op_finish(op);
+}
+
+static void op_call(struct store_op *op)
+{
+	if (op->kind == OP_AGENT)
+		op->agent_cb(op->arg, op->status,
+		             op->status == STORE_AGENT_UNKNOWN ? NULL
+		                                               : &op->agent);
+	else
+		op->rows_cb(op->arg, op->ok, op->ok ? NULL : op->err,
+		            op->ok ? op->nrows : 0, op->ok ? op->ncols : 0,
+		            op->ok ? op->cells : NULL);
+}
+
+void store_dispatch(struct store *st)
+{
+	/* Only what is due when this run starts: a callback that starts an
+	 * op which fails at once gets its answer on the next run. */
 	size_t n = st->lk_done.n;
+	struct store_listener *l;
 
 	while (n-- > 0 && st->lk_done.head != NULL) {
 		struct store_op *op = st->lk_done.head;
 
 		op_unlink(op);
-		op->cb(op->arg, op->status,
-		       op->status == STORE_AGENT_UNKNOWN ? NULL : &op->agent);
-		free(op);
+		op_call(op);
+		op_free(op);
 	}
+	for (l = st->listeners; l != NULL; l = l->next) {
+		if (!l->reload_due)
+			continue;
+		l->reload_due = false;
+		l->cb(l->arg, NULL);
+	}
+	store_dur_dispatch(st);
 }
 
-/* ------------------------------------------------------------ lookups */
+static void dispatch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	store_dispatch(arg);
+}
+
+/* ---------------------------------------------- lookups, queries, LISTEN */
+
+/* Appends "LISTEN ch;" for every subscription not in effect yet, marking
+ * them sent. False when there is none. */
+static bool listen_sql(struct store *st, struct core_buf *b)
+{
+	struct store_listener *l;
+	bool any = false;
+
+	for (l = st->listeners; l != NULL; l = l->next) {
+		if (l->listening || l->sent)
+			continue;
+		/* Channel names were validated as identifiers. */
+		core_buf_printf(b, "LISTEN %s;", l->channel);
+		l->sent = true;
+		any = true;
+	}
+	if (any)
+		core_buf_append(b, "", 1);
+	return any;
+}
 
 static void lk_next(struct store *st)
 {
-	struct store_op *op = st->lk_pending.head;
+	struct core_buf b = {0};
+	struct store_op *op = NULL;
 
-	if (op == NULL || st->lk_job != LK_NONE || st->lk.state != PGC_IDLE)
+	if (st->lk_job != LK_NONE || st->lk.state != PGC_IDLE)
+		return;
+	st->lk_failed = false;
+	st->lk_err[0] = '\0';
+	if (listen_sql(st, &b)) {
+		bool sent;
+
+		st->lk_job = LK_LISTEN;
+		/* On failure lk_down has already reset the subscriptions. */
+		sent = store_pgc_send(&st->lk, (const char *)b.data, 0, NULL,
+		                      LISTEN_TIMEOUT_MS);
+		core_buf_free(&b);
+		(void)sent;
+		return;
+	}
+	op = st->lk_pending.head;
+	if (op == NULL)
 		return;
 	op_unlink(op);
-	st->lk_job = LK_LOOKUP;
+	st->lk_job = LK_OP;
 	st->lk_op = op;
-	st->lk_failed = false;
 	/* On failure lk_down has already answered the op. */
-	if (!store_pgc_send(&st->lk, lookup_sql, 3, op->params,
-	                    LOOKUP_TIMEOUT_MS))
+	if (!store_pgc_send_params(&st->lk, op->sql, op->nparams, op->params,
+	                           op->kind == OP_AGENT ? LOOKUP_TIMEOUT_MS
+	                                                : QUERY_TIMEOUT_MS))
 		return;
+}
+
+/* Queues an op whose parameters are set, or answers it at once (from the
+ * loop) when the connection is down. */
+static void op_start(struct store *st, struct store_op *op)
+{
+	if (!store_pgc_is_up(&st->lk)) {
+		op_fail(op, "PostgreSQL unreachable");
+		return;
+	}
+	op_push(&st->lk_pending, op);
+	lk_next(st);
+}
+
+/* An op with room in its blob for `extra` bytes and its parameter array. */
+static struct store_op *op_new(struct store *st, enum op_kind kind,
+                               int nparams, size_t extra, void *arg)
+{
+	struct store_op *op = core_xcalloc(1, sizeof(*op) + extra);
+
+	op->st = st;
+	op->kind = kind;
+	op->arg = arg;
+	op->nparams = nparams;
+	if (nparams > 0)
+		op->params = core_xcalloc((size_t)nparams, sizeof(*op->params));
+	return op;
 }
 
 struct store_op *store_lookup_agent(struct store *st, const char *idp,
@@ -145,24 +264,55 @@ struct store_op *store_lookup_agent(struct store *st, const char *idp,
 		free(clean);
 		valid = valid && lossless;
 	}
-	op = core_xcalloc(1, sizeof(*op) + total);
-	op->st = st;
-	op->cb = cb;
-	op->arg = arg;
+	op = op_new(st, OP_AGENT, 3, total, arg);
+	op->agent_cb = cb;
+	op->status = STORE_AGENT_STORE_DOWN; /* until answered */
+	op->sql = lookup_sql;
 	p = op->blob;
 	for (i = 0; i < 3; i++) {
 		memcpy(p, src[i], len[i]);
 		op->params[i] = p;
 		p += len[i];
 	}
-	if (!valid)
-		op_finish(op, STORE_AGENT_UNKNOWN);
-	else if (!store_pgc_is_up(&st->lk))
-		op_finish(op, STORE_AGENT_STORE_DOWN);
-	else {
-		op_push(&st->lk_pending, op);
-		lk_next(st);
+	if (!valid) {
+		op->status = STORE_AGENT_UNKNOWN;
+		op_finish(op);
+	} else {
+		op_start(st, op);
 	}
+	return op;
+}
+
+struct store_op *store_query(struct store *st, const char *sql, int nparams,
+                             const char *const *params, store_rows_cb cb,
+                             void *arg)
+{
+	size_t total = strlen(sql) + 1, i;
+	struct store_op *op = NULL;
+	char *p;
+
+	if (nparams < 0 || params == NULL)
+		nparams = 0;
+	for (i = 0; i < (size_t)nparams; i++)
+		if (params[i] != NULL)
+			total += strlen(params[i]) + 1;
+	op = op_new(st, OP_QUERY, nparams, total, arg);
+	op->rows_cb = cb;
+	p = op->blob;
+	memcpy(p, sql, strlen(sql) + 1);
+	op->sql = p;
+	p += strlen(sql) + 1;
+	for (i = 0; i < (size_t)nparams; i++) {
+		size_t len;
+
+		if (params[i] == NULL)
+			continue;
+		len = strlen(params[i]) + 1;
+		memcpy(p, params[i], len);
+		op->params[i] = p;
+		p += len;
+	}
+	op_start(st, op);
 	return op;
 }
 
@@ -172,7 +322,7 @@ void store_op_cancel(struct store_op *op)
 		return;
 	if (op->list != NULL) {
 		op_unlink(op);
-		free(op);
+		op_free(op);
 		return;
 	}
 	/* In flight: freed when its answer (or the connection's loss)
@@ -180,15 +330,83 @@ void store_op_cancel(struct store_op *op)
 	op->cancelled = true;
 }
 
-void store_set_revoke_cb(struct store *st, store_revoke_cb cb, void *arg)
+bool store_channel_valid(const char *channel)
 {
-	st->revoke_cb = cb;
-	st->revoke_arg = arg;
+	size_t i, n;
+
+	if (channel == NULL)
+		return false;
+	n = strlen(channel);
+	if (n == 0 || n > STORE_CHANNEL_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = channel[i];
+		bool letter = (c >= 'a' && c <= 'z') || c == '_';
+
+		if (!letter && !(i > 0 && c >= '0' && c <= '9'))
+			return false;
+	}
+	return true;
 }
 
-static void lookup_result(struct store *st, const PGresult *res)
+bool store_listen(struct store *st, const char *channel, store_notify_cb cb,
+                  void *arg)
 {
-	struct store_op *op = st->lk_op;
+	struct store_listener *l = NULL;
+
+	if (!store_channel_valid(channel) || cb == NULL)
+		return false;
+	l = core_xcalloc(1, sizeof(*l));
+	l->cb = cb;
+	l->arg = arg;
+	snprintf(l->channel, sizeof(l->channel), "%s", channel);
+	if (st->listeners_tail)
+		st->listeners_tail->next = l;
+	else
+		st->listeners = l;
+	st->listeners_tail = l;
+	lk_next(st);
+	return true;
+}
+
+static void query_result(struct store_op *op, const PGresult *res)
+{
+	size_t rows = (size_t)PQntuples(res), cols = (size_t)PQnfields(res);
+	size_t r, c, bytes = 0;
+	char *p;
+
+	free(op->cells);
+	op->cells = NULL;
+	op->nrows = rows;
+	op->ncols = cols;
+	op->ok = true;
+	if (rows == 0 || cols == 0)
+		return;
+	for (r = 0; r < rows; r++)
+		for (c = 0; c < cols; c++)
+			if (!PQgetisnull(res, (int)r, (int)c))
+				bytes += (size_t)PQgetlength(res, (int)r, (int)c) + 1;
+	op->cells = core_xmalloc(rows * cols * sizeof(*op->cells) + bytes);
+	p = (char *)(op->cells + rows * cols);
+	for (r = 0; r < rows; r++) {
+		for (c = 0; c < cols; c++) {
+			size_t len;
+
+			if (PQgetisnull(res, (int)r, (int)c)) {
+				op->cells[r * cols + c] = NULL;
+				continue;
+			}
+			len = (size_t)PQgetlength(res, (int)r, (int)c);
+			memcpy(p, PQgetvalue(res, (int)r, (int)c), len);
+			p[len] = '\0';
+			op->cells[r * cols + c] = p;
+			p += len + 1;
+		}
+	}
+}
+
+static void lookup_result(struct store_op *op, const PGresult *res)
+{
 	const char *status;
 
 	if (PQntuples(res) == 0) {
@@ -209,43 +427,34 @@ static void lookup_result(struct store *st, const PGresult *res)
 		op->status = STORE_AGENT_OK;
 }
 
-static void resync_result(struct store *st, const PGresult *res)
-{
-	int i, n = PQntuples(res);
-
-	if (PQnfields(res) != 2)
-		return; /* the LISTEN's own result */
-	for (i = 0; i < n && st->revoke_cb != NULL; i++)
-		st->revoke_cb(st->revoke_arg,
-		              strtoll(PQgetvalue(res, i, 0), NULL, 10),
-		              PQgetvalue(res, i, 1));
-	if (n > 0)
-		log_info("store: %d revoked agents re-announced after reconnecting",
-		         n);
-}
-
 static void lk_result(struct pgconn *pc, const PGresult *res)
 {
 	struct store *st = pc->owner;
 	ExecStatusType s = PQresultStatus(res);
+	struct store_op *op = st->lk_op;
 
 	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
-		const char *msg = PQresultErrorMessage(res);
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
-		if (!st->lk_failed)
-			log_error("store: %s failed: %.300s",
-			          st->lk_job == LK_RESYNC ? "revocation resync"
-			                                  : "agent lookup",
-			          msg ? msg : "");
+		if (!st->lk_failed) {
+			snprintf(st->lk_err, sizeof(st->lk_err), "%s",
+			         msg ? msg : PQresStatus(s));
+			/* A failed query is its caller's to report. */
+			if (st->lk_job != LK_OP || op->kind == OP_AGENT)
+				log_error("store: %s failed: %.300s",
+				          st->lk_job == LK_LISTEN ? "LISTEN"
+				                                  : "agent lookup",
+				          st->lk_err);
+		}
 		st->lk_failed = true;
 		return;
 	}
-	if (s != PGRES_TUPLES_OK || st->lk_failed)
+	if (st->lk_failed || st->lk_job != LK_OP || op->cancelled)
 		return;
-	if (st->lk_job == LK_RESYNC)
-		resync_result(st, res);
-	else if (st->lk_job == LK_LOOKUP && !st->lk_op->cancelled)
-		lookup_result(st, res);
+	if (op->kind == OP_QUERY)
+		query_result(op, res);
+	else if (s == PGRES_TUPLES_OK)
+		lookup_result(op, res);
 }
 
 static void lk_done(struct pgconn *pc)
@@ -253,19 +462,39 @@ static void lk_done(struct pgconn *pc)
 	struct store *st = pc->owner;
 	enum lk_job job = st->lk_job;
 	struct store_op *op = st->lk_op;
+	struct store_listener *l;
 
 	st->lk_job = LK_NONE;
 	st->lk_op = NULL;
-	if (job == LK_LOOKUP) {
+	if (job == LK_OP) {
 		if (op->cancelled)
-			free(op);
-		else
-			op_finish(op, st->lk_failed ? STORE_AGENT_STORE_DOWN
-			                            : op->status);
-	} else if (job == LK_RESYNC && st->lk_failed) {
-		/* Without LISTEN revocations would be missed: start over. */
-		store_pgc_reset(pc, "cannot listen for revocations");
-		return;
+			op_free(op);
+		else if (st->lk_failed && op->kind == OP_QUERY)
+			op_fail(op, st->lk_err);
+		else if (st->lk_failed)
+			op_fail(op, "");
+		else {
+			/* A statement answers with exactly one result; none
+			 * would mean no rows. */
+			if (op->kind == OP_QUERY && !op->ok)
+				op->ok = true;
+			op_finish(op);
+		}
+	} else if (job == LK_LISTEN) {
+		if (st->lk_failed) {
+			/* Without LISTEN notifications would be missed: start
+			 * over on a fresh connection. */
+			store_pgc_reset(pc, "cannot LISTEN");
+			return;
+		}
+		for (l = st->listeners; l != NULL; l = l->next) {
+			if (!l->sent)
+				continue;
+			l->sent = false;
+			l->listening = true;
+			l->reload_due = true;
+		}
+		store_wake_dispatch(st);
 	}
 	lk_next(st);
 }
@@ -274,46 +503,38 @@ static void lk_down(struct pgconn *pc)
 {
 	struct store *st = pc->owner;
 	struct store_op *op = st->lk_op;
+	struct store_listener *l;
 
 	st->lk_job = LK_NONE;
 	st->lk_op = NULL;
+	for (l = st->listeners; l != NULL; l = l->next)
+		l->listening = l->sent = false;
 	if (op != NULL) {
 		if (op->cancelled)
-			free(op);
+			op_free(op);
 		else
-			op_finish(op, STORE_AGENT_STORE_DOWN);
+			op_fail(op, "connection to PostgreSQL lost");
 	}
 	while ((op = st->lk_pending.head) != NULL) {
 		op_unlink(op);
-		op_finish(op, STORE_AGENT_STORE_DOWN);
+		op_fail(op, "connection to PostgreSQL lost");
 	}
 }
 
 static void lk_up(struct pgconn *pc)
 {
-	struct store *st = pc->owner;
-
-	st->lk_job = LK_RESYNC;
-	st->lk_failed = false;
-	if (!store_pgc_send(pc, resync_sql, 0, NULL, RESYNC_TIMEOUT_MS))
-		return;
+	/* LISTEN first: every subscription is missing on a new connection. */
+	lk_next(pc->owner);
 }
 
 static void lk_notify(struct pgconn *pc, const PGnotify *n)
 {
 	struct store *st = pc->owner;
-	int64_t id = 0;
-	const char *reason = NULL;
+	struct store_listener *l;
 
-	if (strcmp(n->relname, STORE_REVOKE_CHANNEL) != 0)
-		return;
-	if (!store_parse_revoke_payload(n->extra, &id, &reason)) {
-		log_warn("store: ignoring a malformed revocation notice");
-		return;
-	}
-	log_info("store: agent %lld revoked", (long long)id);
-	if (st->revoke_cb != NULL)
-		st->revoke_cb(st->revoke_arg, id, reason);
+	for (l = st->listeners; l != NULL; l = l->next)
+		if (strcmp(n->relname, l->channel) == 0)
+			l->cb(l->arg, n->extra ? n->extra : "");
 }
 
 static const struct pgconn_ops lk_ops = {
@@ -323,6 +544,62 @@ static const struct pgconn_ops lk_ops = {
 	.down = lk_down,
 	.notify = lk_notify,
 };
+
+/* ------------------------------------------------------------ revocations */
+
+void store_set_revoke_cb(struct store *st, store_revoke_cb cb, void *arg)
+{
+	st->revoke_cb = cb;
+	st->revoke_arg = arg;
+}
+
+static void revoked_rows_cb(void *arg, bool ok, const char *err, size_t nrows,
+                            size_t ncols, const char *const *cells)
+{
+	struct store *st = arg;
+	size_t i;
+
+	st->revoke_op = NULL;
+	if (!ok || ncols != 2) {
+		log_error("store: cannot read the revoked agents: %s",
+		          err ? err : "unexpected columns");
+		/* Revocations may have been missed: start over on a fresh
+		 * connection, whose LISTEN asks again. */
+		store_pgc_reset(&st->lk, "cannot read the revoked agents");
+		return;
+	}
+	for (i = 0; i < nrows && st->revoke_cb != NULL; i++)
+		st->revoke_cb(st->revoke_arg, strtoll(cells[i * 2], NULL, 10),
+		              cells[i * 2 + 1] ? cells[i * 2 + 1] : "");
+	if (nrows > 0)
+		log_info("store: %zu revoked agents re-announced after "
+		         "reconnecting",
+		         nrows);
+}
+
+/* The store's own subscription to revocations. */
+static void revoke_notify_cb(void *arg, const char *payload)
+{
+	struct store *st = arg;
+	int64_t id = 0;
+	const char *reason = NULL;
+
+	if (payload == NULL) {
+		/* Listening again after a reconnect: every revoked agent, in
+		 * case a NOTIFY was missed. */
+		if (st->revoke_op == NULL)
+			st->revoke_op = store_query(st, revoked_sql, 0, NULL,
+			                            revoked_rows_cb, st);
+		return;
+	}
+	if (!store_parse_revoke_payload(payload, &id, &reason)) {
+		log_warn("store: ignoring a malformed revocation notice");
+		return;
+	}
+	log_info("store: agent %lld revoked", (long long)id);
+	if (st->revoke_cb != NULL)
+		st->revoke_cb(st->revoke_arg, id, reason);
+}
 
 /* ------------------------------------------------------------ recorder */
 
@@ -467,6 +744,10 @@ struct store *store_new_detached(const struct cfg_store *cfg,
 	               st->cfg.reconnect_interval, &rec_ops, st);
 	store_pgc_init(&st->lk, NULL, "lookup", st->dsn,
 	               st->cfg.reconnect_interval, &lk_ops, st);
+	store_pgc_init(&st->dur, NULL, "durable", st->dsn,
+	               st->cfg.reconnect_interval, &store_dur_ops, st);
+	if (!store_listen(st, STORE_REVOKE_CHANNEL, revoke_notify_cb, st))
+		abort(); /* a constant channel name: our own bug */
 	return st;
 }
 
@@ -509,6 +790,25 @@ static CORE_WUR bool exec_blocking(PGconn *pg, const char *sql, char *err,
 	return ok;
 }
 
+/* LISTEN for the subscriptions that exist at start-up (revocations), so
+ * that they are in effect when store_open returns. */
+static CORE_WUR bool listen_blocking(struct store *st, char *err,
+                                     size_t errlen)
+{
+	struct core_buf b = {0};
+	struct store_listener *l;
+	bool ok = true;
+
+	if (listen_sql(st, &b))
+		ok = exec_blocking(st->lk.pg, (const char *)b.data, err, errlen);
+	core_buf_free(&b);
+	for (l = st->listeners; l != NULL; l = l->next) {
+		l->sent = false;
+		l->listening = ok;
+	}
+	return ok;
+}
+
 struct store *store_open(struct event_base *base, const struct cfg_store *cfg,
                          const char *instance, char *err, size_t errlen)
 {
@@ -528,6 +828,8 @@ struct store *store_open(struct event_base *base, const struct cfg_store *cfg,
 	               st->cfg.reconnect_interval, &rec_ops, st);
 	store_pgc_init(&st->lk, base, "lookup", st->dsn,
 	               st->cfg.reconnect_interval, &lk_ops, st);
+	store_pgc_init(&st->dur, base, "durable", st->dsn,
+	               st->cfg.reconnect_interval, &store_dur_ops, st);
 	st->flush_timer = event_new(base, -1, EV_PERSIST, flush_timer_cb, st);
 	st->kick_ev = event_new(base, -1, 0, kick_cb, st);
 	st->dispatch_ev = event_new(base, -1, 0, dispatch_cb, st);
@@ -542,13 +844,18 @@ struct store *store_open(struct event_base *base, const struct cfg_store *cfg,
 		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
 		goto fail;
 	}
-	if (!exec_blocking(st->lk.pg, "LISTEN " STORE_REVOKE_CHANNEL, msg,
-	                   sizeof(msg))) {
+	if (!listen_blocking(st, msg, sizeof(msg))) {
 		snprintf(err, errlen, "cannot listen for revocations: %s", msg);
 		goto fail;
 	}
-	for (i = 0; i < 2; i++) {
-		struct pgconn *pc = i == 0 ? &st->rec : &st->lk;
+	if (!store_pgc_connect_blocking(&st->dur, msg, sizeof(msg))) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
+		goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		struct pgconn *pc = i == 0   ? &st->rec
+		                    : i == 1 ? &st->lk
+		                             : &st->dur;
 
 		if (!store_pgc_go_async(pc, msg, sizeof(msg))) {
 			snprintf(err, errlen, "PostgreSQL connection: %s", msg);
@@ -600,9 +907,13 @@ static void close_flush(struct store *st)
 void store_close(struct store *st)
 {
 	struct store_op *op;
+	struct store_listener *l;
 
 	if (st == NULL)
 		return;
+	/* Durable records not confirmed yet are written with the rest. */
+	store_pgc_close(&st->dur);
+	store_dur_drain(st);
 	if (st->rq.q.n > 0 && st->dsn[0] != '\0')
 		close_flush(st);
 	if (st->rq.q.n > 0)
@@ -611,15 +922,18 @@ void store_close(struct store *st)
 		          st->rq.q.n);
 	store_pgc_close(&st->rec);
 	store_pgc_close(&st->lk);
-	if (st->lk_op != NULL)
-		free(st->lk_op);
+	op_free(st->lk_op);
 	while ((op = st->lk_pending.head) != NULL) {
 		op_unlink(op);
-		free(op);
+		op_free(op);
 	}
 	while ((op = st->lk_done.head) != NULL) {
 		op_unlink(op);
-		free(op);
+		op_free(op);
+	}
+	while ((l = st->listeners) != NULL) {
+		st->listeners = l->next;
+		free(l);
 	}
 	if (st->flush_timer)
 		event_free(st->flush_timer);
@@ -630,6 +944,7 @@ void store_close(struct store *st)
 	store_rq_free(&st->rq);
 	core_buf_free(&st->batch_sql);
 	core_buf_free(&st->batch_copy);
+	core_buf_free(&st->dur_sql);
 	free(st->instance_lit);
 	free(st->instance);
 	free(st->dsn);
@@ -645,6 +960,8 @@ void store_get_stats(const struct store *st, struct store_stats *out)
 	out->batches = st->rq.batches;
 	out->batch_failures = st->rq.batch_failures;
 	out->dropped_invalid = st->rq.dropped_invalid;
+	out->durable_ok = st->durable_ok;
+	out->durable_failed = st->durable_failed;
 	out->queue_len = st->rq.q.n;
 	out->connected = store_pgc_is_up(&st->rec);
 }

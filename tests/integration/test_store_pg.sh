@@ -1,7 +1,8 @@
 #!/bin/sh
 # agentgatectl against a real PostgreSQL: usage and configuration errors
-# (exit 2), migrations (also two at once), agents, grants, revocation with
-# its NOTIFY, and the exact messages an operator sees.
+# (exit 2), migrations (also two at once, and the schema the recorder
+# writes), agents, grants, revocation with its NOTIFY, and the exact
+# messages an operator sees.
 #
 # usage: test_store_pg.sh PATH/TO/agentgatectl
 # AGENTGATE_TEST_PG_DSN must be a key=value libpq connection string to a
@@ -149,6 +150,14 @@ versions=$(ls "$(dirname "$0")/../../sql" | sed -n 's/^0*\([0-9][0-9]*\)_.*\.sql
 latest=${versions##*,}
 check_sql "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations" "$versions"
 expect 0 "schema is up to date (version $latest)" "" -- -c "$C" migrate
+# The columns the gateway's recorder writes besides those of 001_init.
+check_sql "SELECT string_agg(table_name || '.' || column_name, ','
+	ORDER BY table_name, column_name) FROM information_schema.columns
+	WHERE table_schema = '$SCHEMA' AND (
+	(table_name = 'statements' AND column_name IN
+		('class', 'decision', 'policy', 'reason', 'params')) OR
+	(table_name = 'sessions' AND column_name IN ('groups', 'read_only')))" \
+	"sessions.groups,sessions.read_only,statements.class,statements.decision,statements.params,statements.policy,statements.reason"
 
 # Agents and grants.
 expect 0 "agent 'bot-1' added" "" -- \

@@ -3,13 +3,20 @@
  * timestamps, UUID and NOTIFY payload parsing, the compiled-in migration
  * list, and the recorder queue (bounds, grace, in-place merge of outcomes,
  * which records go by COPY, by INSERT or wait while running, updates after
- * a batch was taken, retries, refused batches) — all without a server.
+ * a batch was taken, retries, refused batches, the classification and
+ * session columns), durable records without a connection (deferred
+ * failure, cancellation by store_stmt_done, their SQL), queries without a
+ * connection and channel names — all without a server.
  *
  * With AGENTGATE_TEST_PG_DSN set (a libpq connection string to a database
  * the tests may create schemas in), a second group runs against a real
- * PostgreSQL: migrations, admin commands, lookups, NOTIFY revocations, the
- * recorder's rows read back exactly (through COPY and through INSERT),
- * duplicate rows, large COPYs, reconnection and the shutdown flush. Each
+ * PostgreSQL: migrations, admin commands (policy rules included, with their
+ * NOTIFY), lookups, NOTIFY revocations, the recorder's rows read back
+ * exactly (through COPY and through INSERT), duplicate rows, large COPYs,
+ * reconnection and the shutdown flush; durable writes (committed before
+ * their callback, their latency, several sharing a round trip, cancelled in
+ * flight, PostgreSQL unreachable, no commit within the grace); store_query
+ * with parameters and NULLs; store_listen across a forced reconnect. Each
  * such test works in a fresh schema of its own and drops it afterwards.
  * Without the variable those tests are skipped. One test also stops and
  * restarts the server when AGENTGATE_TEST_PG_STOP and
@@ -23,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -91,6 +99,26 @@ static char *copy_str(struct store *st)
 static void age_past_running(struct store *st)
 {
 	fake_now += st->rq.running_ms;
+}
+
+/* store_stmt_begin with the statement's fields as arguments, as most tests
+ * need no classification. */
+static struct store_stmt *begin(struct store *st, const char *session_id,
+                                uint64_t seq, int64_t started_us,
+                                uint8_t command, const char *command_name,
+                                const void *text, size_t text_len)
+{
+	struct store_stmt_info info = {
+	    .session_id = session_id,
+	    .seq = seq,
+	    .started_us = started_us,
+	    .command = command,
+	    .command_name = command_name,
+	    .text = text,
+	    .text_len = text_len,
+	};
+
+	return store_stmt_begin(st, &info);
 }
 
 static const struct store_stmt_result ok_result = {
@@ -385,14 +413,14 @@ static void test_queue_bound(void **state)
 
 	assert_true(store_accepting(st, &why));
 	for (i = 0; i < 3; i++) {
-		s[i] = store_stmt_begin(st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		s[i] = begin(st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
 		                        "SELECT 1", 8);
 		assert_non_null(s[i]);
 	}
 	/* Full: statements and session starts refused, auth dropped. */
 	assert_false(store_accepting(st, &why));
 	assert_string_equal(why, "audit queue full");
-	s[3] = store_stmt_begin(st, SID1, 3, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	s[3] = begin(st, SID1, 3, 1, 3, "COM_QUERY", "SELECT 1", 8);
 	assert_null(s[3]);
 	assert_false(store_session_start(st, &si));
 	store_auth_event(st, &a);
@@ -417,9 +445,9 @@ static void test_invalid_ids_refused(void **state)
 	struct store_session_end e = {.ended_us = 1};
 
 	assert_false(store_session_start(st, &si));
-	assert_null(store_stmt_begin(st, "x'); DROP TABLE agents; --", 1, 1, 3,
+	assert_null(begin(st, "x'); DROP TABLE agents; --", 1, 1, 3,
 	                             NULL, NULL, 0));
-	assert_null(store_stmt_begin(st, SID1, (uint64_t)INT64_MAX + 1, 1, 3,
+	assert_null(begin(st, SID1, (uint64_t)INT64_MAX + 1, 1, 3,
 	                             NULL, NULL, 0));
 	store_session_end(st, "nope", &e);
 	assert_int_equal(st->rq.q.n, 0);
@@ -433,7 +461,7 @@ static void test_grace(void **state)
 	const char *why = NULL;
 	size_t n;
 
-	s = store_stmt_begin(st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
 	assert_non_null(s);
 	fake_now += 5000;
 	assert_true(store_accepting(st, &why));
@@ -468,8 +496,19 @@ static void test_batch_sql_merged(void **state)
 	 * already be stored are sent as (test_batch_copy_merged has the
 	 * COPY form). */
 	st->rq.use_copy = false;
-	s = store_stmt_begin(st, SID1, 5, 1000002, 3, "COM_QUERY",
-	                     "SELECT 'a\\'", 11);
+	s = store_stmt_begin(
+	    st, &(struct store_stmt_info){.session_id = SID1,
+	                                  .seq = 5,
+	                                  .started_us = 1000002,
+	                                  .command = 3,
+	                                  .command_name = "COM_QUERY",
+	                                  .text = "SELECT 'a\\'",
+	                                  .text_len = 11,
+	                                  .cls = "read",
+	                                  .decision = "allow",
+	                                  .policy = "agent 'bot' on *",
+	                                  .reason = NULL,
+	                                  .params = "[1,\"x\\y\"]"});
 	store_stmt_done(st, s, &r);
 	sql = take(st, &n);
 	assert_int_equal(n, 1);
@@ -477,15 +516,20 @@ static void test_batch_sql_merged(void **state)
 	assert_string_equal(
 	    sql,
 	    "INSERT INTO statements (session_id, seq, started_at, command, "
-	    "command_name, sql_text, sql_bytes, status, duration_us, "
-	    "rows_affected, rows_returned, error_code, error_message) VALUES "
+	    "command_name, sql_text, sql_bytes, class, decision, policy, "
+	    "reason, params, status, duration_us, rows_affected, "
+	    "rows_returned, error_code, error_message) VALUES "
 	    "('" SID1 "', 5, '1970-01-01 00:00:01.000002+00', 3, E'COM_QUERY', "
-	    "E'SELECT ''a\\\\''', NULL, 'error', 12, NULL, NULL, 1146, "
-	    "E'Table ''x'' doesn''t exist')"
+	    "E'SELECT ''a\\\\''', NULL, E'read', E'allow', "
+	    "E'agent ''bot'' on *', NULL, E'[1,\"x\\\\y\"]', "
+	    "'error', 12, NULL, NULL, 1146, E'Table ''x'' doesn''t exist')"
 	    " ON CONFLICT (session_id, seq) DO UPDATE SET "
 	    "started_at = EXCLUDED.started_at, command = EXCLUDED.command, "
 	    "command_name = EXCLUDED.command_name, sql_text = EXCLUDED.sql_text, "
-	    "sql_bytes = EXCLUDED.sql_bytes, status = EXCLUDED.status, "
+	    "sql_bytes = EXCLUDED.sql_bytes, class = EXCLUDED.class, "
+	    "decision = EXCLUDED.decision, policy = EXCLUDED.policy, "
+	    "reason = EXCLUDED.reason, params = EXCLUDED.params, "
+	    "status = EXCLUDED.status, "
 	    "duration_us = EXCLUDED.duration_us, "
 	    "rows_affected = EXCLUDED.rows_affected, "
 	    "rows_returned = EXCLUDED.rows_returned, "
@@ -514,12 +558,23 @@ static void test_batch_copy_merged(void **state)
 	size_t n;
 	char *sql;
 
-	s = store_stmt_begin(st, SID1, 5, 1000002, 3, "COM_QUERY",
-	                     "SELECT 'a\\'\t1", 13);
+	s = store_stmt_begin(
+	    st, &(struct store_stmt_info){.session_id = SID1,
+	                                  .seq = 5,
+	                                  .started_us = 1000002,
+	                                  .command = 3,
+	                                  .command_name = "COM_QUERY",
+	                                  .text = "SELECT 'a\\'\t1",
+	                                  .text_len = 13,
+	                                  .cls = "write",
+	                                  .decision = "review",
+	                                  .policy = "built-in default",
+	                                  .reason = "needs\ta review",
+	                                  .params = "[\"\\n\"]"});
 	store_stmt_done(st, s, &r);
-	s = store_stmt_begin(st, SID1, 6, -1, 3, NULL, lossy, sizeof(lossy));
+	s = begin(st, SID1, 6, -1, 3, NULL, lossy, sizeof(lossy));
 	store_stmt_done(st, s, &ok_result);
-	s = store_stmt_begin(st, SID1, 7, INT64_MAX, 1, "COM_QUIT", NULL, 0);
+	s = begin(st, SID1, 7, INT64_MAX, 1, "COM_QUIT", NULL, 0);
 	store_stmt_done(st, s,
 	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
 	                                            .duration_us = -1,
@@ -530,18 +585,20 @@ static void test_batch_copy_merged(void **state)
 	/* Nothing but the COPY: every record is a complete statement. */
 	assert_string_equal(
 	    sql, "COPY statements (session_id, seq, started_at, command, "
-	         "command_name, sql_text, sql_bytes, status, duration_us, "
-	         "rows_affected, rows_returned, error_code, error_message) "
-	         "FROM STDIN;\n");
+	         "command_name, sql_text, sql_bytes, class, decision, policy, "
+	         "reason, params, status, duration_us, rows_affected, "
+	         "rows_returned, error_code, error_message) FROM STDIN;\n");
 	assert_string_equal(
 	    copy_str(st),
 	    SID1 "\t5\t1970-01-01 00:00:01.000002+00\t3\tCOM_QUERY\t"
-	         "SELECT 'a\\\\'\\t1\t\\N\terror\t12\t\\N\t\\N\t1146\t"
+	         "SELECT 'a\\\\'\\t1\t\\N\twrite\treview\tbuilt-in default\t"
+	         "needs\\ta review\t[\"\\\\n\"]\terror\t12\t\\N\t\\N\t1146\t"
 	         "Table 'x'\\tdoesn't exist\n" SID1
 	         "\t6\t1969-12-31 23:59:59.999999+00\t3\t\\N\t"
-	         "S\xef\xbf\xbd\xef\xbf\xbd\\n\t\\\\x5300c30a\tok\t1500\t\\N\t3\t"
-	         "\\N\t\\N\n" SID1 "\t7\t\\N\t1\tCOM_QUIT\t\\N\t\\N\taborted\t"
-	         "\\N\t0\t\\N\t\\N\t\\N\n");
+	         "S\xef\xbf\xbd\xef\xbf\xbd\\n\t\\\\x5300c30a\t\\N\t\\N\t\\N\t"
+	         "\\N\t\\N\tok\t1500\t\\N\t3\t\\N\t\\N\n" SID1
+	         "\t7\t\\N\t1\tCOM_QUIT\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"
+	         "aborted\t\\N\t0\t\\N\t\\N\t\\N\n");
 	store_rq_batch_ok(&st->rq);
 	assert_int_equal(st->rq.q.n, 0);
 	assert_int_equal(st->rq.written, 3);
@@ -560,11 +617,11 @@ static void test_take_routes(void **state)
 	char *sql;
 
 	assert_int_equal(st->rq.running_ms, STORE_RUNNING_AFTER_MS);
-	old = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT old", 10);
+	old = begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT old", 10);
 	fake_now += STORE_RUNNING_AFTER_MS;
-	young = store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT young",
+	young = begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT young",
 	                         12);
-	done = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT done",
+	done = begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT done",
 	                        11);
 	store_stmt_done(st, done, &ok_result);
 	store_session_end(st, SID2, &(struct store_session_end){.ended_us = 1});
@@ -581,7 +638,8 @@ static void test_take_routes(void **state)
 	sql = take(st, &n);
 	assert_int_equal(n, 3);
 	assert_int_equal(st->rq.n_open, 1);
-	assert_non_null(strstr(sql, "E'SELECT old', NULL, 'running'"));
+	assert_non_null(strstr(sql, "E'SELECT old', NULL, NULL, NULL, NULL, "
+	                            "NULL, NULL, 'running'"));
 	assert_null(strstr(sql, "young"));
 	assert_non_null(strstr(copy_str(st), "\tSELECT done\t"));
 	assert_null(strstr(copy_str(st), "young"));
@@ -600,7 +658,8 @@ static void test_take_routes(void **state)
 	sql = take(st, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(sql, STORE_COPY_STATEMENTS);
-	assert_non_null(strstr(copy_str(st), "\tSELECT young\t\\N\tok\t"));
+	assert_non_null(strstr(copy_str(st), "\tSELECT young\t\\N\t\\N\t\\N\t"
+	                                     "\\N\t\\N\t\\N\tok\t"));
 	store_rq_batch_ok(&st->rq);
 	/* The old one's outcome: an update, through INSERT. */
 	store_stmt_done(st, old, &ok_result);
@@ -628,7 +687,7 @@ static void test_take_holds_young(void **state)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		s[i] = store_stmt_begin(st, SID1, (uint64_t)i + 1, 0, 3,
+		s[i] = begin(st, SID1, (uint64_t)i + 1, 0, 3,
 		                        "COM_QUERY", "SELECT 1", 8);
 	assert_int_equal(store_rq_waiting(&st->rq), 3);
 	assert_int_equal(store_rq_ready(&st->rq), 0);
@@ -678,7 +737,7 @@ static void test_take_flush_all_and_grace(void **state)
 	size_t n;
 	char *sql;
 
-	(void)store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	(void)begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
 	(void)take(st, &n);
 	assert_int_equal(n, 0);
 	st->rq.flush_all = true;
@@ -708,9 +767,9 @@ static void test_rejected_copy_salvaged_as_insert(void **state)
 	char *sql;
 	int i;
 
-	held = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT h", 8);
+	held = begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT h", 8);
 	for (i = 0; i < 3; i++) {
-		s = store_stmt_begin(st, SID1, (uint64_t)i + 1, 0, 3, "COM_QUERY",
+		s = begin(st, SID1, (uint64_t)i + 1, 0, 3, "COM_QUERY",
 		                     "SELECT 1", 8);
 		store_stmt_done(st, s, &ok_result);
 	}
@@ -785,7 +844,7 @@ static void test_batch_groups_and_lossy_text(void **state)
 	/* Queued in an order different from the groups' order. */
 	store_auth_event(st, &a);
 	store_session_end(st, SID1, &e);
-	s = store_stmt_begin(st, SID1, 1, 0, 3, NULL, lossy, sizeof(lossy));
+	s = begin(st, SID1, 1, 0, 3, NULL, lossy, sizeof(lossy));
 	assert_true(store_session_start(st, &si));
 	/* Running long enough to be written as running. */
 	age_past_running(st);
@@ -805,11 +864,12 @@ static void test_batch_groups_and_lossy_text(void **state)
 	assert_non_null(strstr(
 	    sql, "('" SID1 "', E'gw''1', 7, E'bot', E'corp', E'https://i', "
 	         "E'sub', E'orders', E'127.0.0.1:5', NULL, "
-	         "'1970-01-01 00:00:00.000000+00')"));
+	         "'1970-01-01 00:00:00.000000+00', NULL, false)"));
 	assert_non_null(strstr(sql, "E'client quit', 9223372036854775807, 9, "
 	                            "1)"));
 	assert_non_null(strstr(sql, "NULL, E'S\xef\xbf\xbd\xef\xbf\xbd', "
-	                            "E'\\\\x5300c3', 'running', NULL"));
+	                            "E'\\\\x5300c3', NULL, NULL, NULL, NULL, "
+	                            "NULL, 'running', NULL"));
 	assert_non_null(strstr(sql, ", E'gw''1', false, E'unknown agent', "
 	                            "E'::1', E'main', E'orders', NULL, NULL, "
 	                            "NULL, NULL, NULL)"));
@@ -846,7 +906,7 @@ static void test_done_while_in_flight(void **state)
 	size_t n;
 	char *sql;
 
-	s1 = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	s1 = begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
 	age_past_running(st);
 	(void)take(st, &n);
 	assert_int_equal(n, 1);
@@ -861,7 +921,7 @@ static void test_done_while_in_flight(void **state)
 	 * first. */
 	store_rq_batch_retry(&st->rq);
 	assert_int_equal(st->rq.batch_failures, 1);
-	s2 = store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
+	s2 = begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
 	store_stmt_done(st, s2, &ok_result); /* merged: not taken */
 	sql = take(st, &n);
 	assert_int_equal(n, 3);
@@ -871,7 +931,8 @@ static void test_done_while_in_flight(void **state)
 	/* The complete one goes through COPY, the others after it. */
 	assert_true(strncmp(sql, STORE_COPY_STATEMENTS,
 	                    strlen(STORE_COPY_STATEMENTS)) == 0);
-	assert_non_null(strstr(copy_str(st), "\tSELECT 2\t\\N\tok\t1500\t"));
+	assert_non_null(strstr(copy_str(st), "\tSELECT 2\t\\N\t\\N\t\\N\t"
+	                                     "\\N\t\\N\t\\N\tok\t1500\t"));
 	assert_null(strstr(copy_str(st), "SELECT 1"));
 	store_rq_batch_ok(&st->rq);
 	assert_int_equal(st->rq.q.n, 0);
@@ -912,7 +973,7 @@ static void test_large_text_heap(void **state)
 	size_t n;
 
 	memset(text, 'x', len);
-	s = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", text, len);
+	s = begin(st, SID1, 1, 0, 3, "COM_QUERY", text, len);
 	/* The caller's buffer is not referenced after the call. */
 	memset(text, 'y', len);
 	free(text);
@@ -940,7 +1001,7 @@ static void test_rejected_batch_salvage(void **state)
 
 	for (i = 0; i < 3; i++)
 		store_session_end(st, SID1, &(struct store_session_end){.ended_us = i});
-	s = store_stmt_begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(st, SID2, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
 	age_past_running(st);
 	(void)take(st, &n);
 	assert_int_equal(n, 4);
@@ -985,13 +1046,13 @@ static void test_close_frees_outstanding(void **state)
 	size_t n;
 
 	/* A parked handle and queued records at close: nothing leaks. */
-	s = store_stmt_begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(st, SID1, 1, 0, 3, "COM_QUERY", "SELECT 1", 8);
 	age_past_running(st);
 	(void)take(st, &n);
 	store_rq_batch_ok(&st->rq);
 	assert_int_equal(st->rq.parked.n, 1);
 	(void)s;
-	(void)store_stmt_begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
+	(void)begin(st, SID1, 2, 0, 3, "COM_QUERY", "SELECT 2", 8);
 	store_close(st);
 }
 
@@ -1022,6 +1083,345 @@ static void test_lookup_without_connection(void **state)
 	store_op_cancel(op1);
 	assert_int_equal(st->lk_done.n, 1);
 	assert_int_equal(op2->status, STORE_AGENT_UNKNOWN);
+	store_close(st);
+}
+
+/* ------------------------------------------------------ new columns */
+
+static void test_session_groups_sql(void **state)
+{
+	struct store *st = detached(100, 100);
+	static const char *const groups[] = {"etl", "o'x,{y}", "caf\xc3\xa9"};
+	struct store_session_info si = {
+	    .id = SID1,
+	    .agent_id = 1,
+	    .groups = groups,
+	    .n_groups = 3,
+	    .read_only = true,
+	};
+	size_t n;
+	char *sql;
+
+	assert_true(store_session_start(st, &si));
+	/* No groups at all, and an empty list: NULL and {}. */
+	memcpy(si.id, SID2, 37);
+	si.groups = NULL;
+	si.n_groups = 2; /* ignored without the array */
+	si.read_only = false;
+	assert_true(store_session_start(st, &si));
+	si.groups = groups;
+	si.n_groups = 0;
+	assert_true(store_session_start(st, &si));
+	sql = take(st, &n);
+	assert_int_equal(n, 3);
+	assert_non_null(strstr(sql, "started_at, groups, read_only) VALUES "));
+	assert_non_null(strstr(sql, ", ARRAY[E'etl', E'o''x,{y}', "
+	                            "E'caf\xc3\xa9']::text[], true)"));
+	assert_non_null(strstr(sql, "+00', NULL, false)"));
+	assert_non_null(strstr(sql, "+00', '{}'::text[], false)"));
+	assert_non_null(strstr(sql, "groups = EXCLUDED.groups, "
+	                            "read_only = EXCLUDED.read_only;"));
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+/* Large parameters share the text's own allocation, released once the
+ * record is written. */
+static void test_large_params_heap(void **state)
+{
+	struct store *st = detached(100, 100);
+	size_t len = STORE_INLINE_TEXT_MAX;
+	char *params = malloc(len + 1);
+	struct store_stmt *s;
+	size_t n;
+
+	memset(params, 'p', len);
+	params[len] = '\0';
+	s = store_stmt_begin(st, &(struct store_stmt_info){
+	                             .session_id = SID1,
+	                             .seq = 1,
+	                             .command = 23,
+	                             .command_name = "COM_STMT_EXECUTE",
+	                             .text = "SELECT ?",
+	                             .text_len = 8,
+	                             .params = params,
+	                         });
+	free(params);
+	assert_non_null(s);
+	assert_non_null(s->text_heap);
+	assert_int_equal(strlen(s->params), len);
+	age_past_running(st);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr((char *)st->batch_sql.data,
+	                       "E'SELECT ?', NULL, NULL, NULL, NULL, NULL, "
+	                       "E'pppp"));
+	store_rq_batch_ok(&st->rq);
+	assert_null(s->text_heap);
+	assert_null(s->params);
+	store_stmt_done(st, s, &ok_result);
+	store_close(st);
+}
+
+/* ------------------------------------------------------ durable, offline */
+
+struct pg_fixture;
+
+struct durable_seen {
+	int calls;
+	bool ok;
+	char why[128];
+	/* Set by tests that check the row from inside the callback. */
+	struct pg_fixture *f;
+	char row[256];
+};
+
+static void durable_cb(void *arg, bool ok, const char *why)
+{
+	struct durable_seen *d = arg;
+
+	d->calls++;
+	d->ok = ok;
+	snprintf(d->why, sizeof(d->why), "%s", why ? why : "");
+}
+
+static const struct store_stmt_info write_info = {
+    .session_id = SID1,
+    .seq = 1,
+    .started_us = 1714564800000000LL,
+    .command = 3,
+    .command_name = "COM_QUERY",
+    .text = "UPDATE t SET a = 1",
+    .text_len = 18,
+    .cls = "write",
+    .decision = "allow",
+    .policy = "group 'etl' on orders",
+    .reason = NULL,
+    .params = NULL,
+};
+
+static const struct store_stmt_result refused_result = {
+    .status = STORE_STMT_REFUSED,
+    .duration_us = -1,
+    .rows_affected = -1,
+    .rows_returned = -1,
+    .error_code = 1290,
+    .error_message = "audit store unreachable",
+};
+
+/* Without a connection: failed, from the dispatch (never inside the call),
+ * and the record then goes through the ordinary queue, once, by COPY. */
+static void test_durable_unreachable_detached(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct durable_seen seen = {0};
+	struct store_stmt *s;
+	size_t n;
+
+	s = store_stmt_begin_durable(st, &write_info, durable_cb, &seen);
+	assert_non_null(s);
+	assert_int_equal(seen.calls, 0);
+	assert_int_equal(s->h.where, REC_DURABLE);
+	assert_int_equal(st->rq.q.n, 0);
+	store_dispatch(st);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.ok);
+	assert_string_equal(seen.why, STORE_WHY_UNREACHABLE);
+	/* Back in the queue, running, the handle still live. */
+	assert_int_equal(s->h.where, REC_QUEUED);
+	assert_null(s->dur);
+	assert_int_equal(st->rq.q.n, 1);
+	assert_int_equal(st->rq.n_open, 1);
+	store_stmt_done(st, s, &refused_result);
+	store_dispatch(st);
+	assert_int_equal(seen.calls, 1);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(copy_str(st), "\tUPDATE t SET a = 1\t\\N\twrite\t"
+	                                     "allow\tgroup 'etl' on orders\t\\N\t"
+	                                     "\\N\trefused\t"));
+	store_rq_batch_ok(&st->rq);
+	assert_int_equal(st->durable_failed, 1);
+	/* Invalid ids: NULL, no callback. */
+	assert_null(store_stmt_begin_durable(
+	    st, &(struct store_stmt_info){.session_id = "x"}, durable_cb, &seen));
+	store_dispatch(st);
+	assert_int_equal(seen.calls, 1);
+	store_close(st);
+}
+
+/* store_stmt_done before the callback ran: the callback never runs. */
+static void test_durable_done_cancels(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct durable_seen seen = {0};
+	struct store_stmt *s;
+	size_t n;
+
+	s = store_stmt_begin_durable(st, &write_info, durable_cb, &seen);
+	assert_non_null(s);
+	assert_int_equal(st->dur_done.n, 1);
+	store_stmt_done(st, s,
+	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
+	                                            .duration_us = -1,
+	                                            .rows_affected = -1,
+	                                            .rows_returned = -1});
+	assert_int_equal(st->dur_done.n, 0);
+	store_dispatch(st);
+	assert_int_equal(seen.calls, 0);
+	(void)take(st, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(copy_str(st), "\taborted\t"));
+	store_rq_batch_ok(&st->rq);
+	store_close(st);
+}
+
+/* A full queue: failed with that reason; the record still goes (beyond
+ * the bound, one per session) so that the refusal is recorded. */
+static void test_durable_queue_full(void **state)
+{
+	struct store *st = detached(1, 100);
+	struct durable_seen seen = {0};
+	struct store_stmt *s;
+
+	store_session_end(st, SID2, &(struct store_session_end){.ended_us = 1});
+	assert_true(store_rq_full(&st->rq));
+	s = store_stmt_begin_durable(st, &write_info, durable_cb, &seen);
+	assert_non_null(s);
+	store_dispatch(st);
+	assert_int_equal(seen.calls, 1);
+	assert_false(seen.ok);
+	assert_string_equal(seen.why, STORE_WHY_QUEUE_FULL);
+	assert_int_equal(st->rq.q.n, 2);
+	store_stmt_done(st, s, &refused_result);
+	store_close(st);
+}
+
+static void test_durable_sql(void **state)
+{
+	struct store_stmt *a = store_rq_stmt_new(&write_info);
+	struct store_stmt_info info = write_info;
+	struct store_stmt *b = NULL;
+	struct core_buf sql = {0};
+
+	info.seq = 2;
+	info.text = NULL;
+	info.cls = NULL;
+	info.params = "[1]";
+	b = store_rq_stmt_new(&info);
+	store_rq_durable_row(&sql, a, 0);
+	store_rq_durable_row(&sql, b, 1);
+	store_rq_durable_end(&sql);
+	assert_string_equal(
+	    (char *)sql.data,
+	    "INSERT INTO statements (session_id, seq, started_at, command, "
+	    "command_name, sql_text, sql_bytes, class, decision, policy, "
+	    "reason, params, status, duration_us, rows_affected, "
+	    "rows_returned, error_code, error_message) VALUES "
+	    "('" SID1 "', 1, '2024-05-01 12:00:00.000000+00', 3, E'COM_QUERY', "
+	    "E'UPDATE t SET a = 1', NULL, E'write', E'allow', "
+	    "E'group ''etl'' on orders', NULL, NULL, "
+	    "'running', NULL, NULL, NULL, NULL, NULL),\n"
+	    "('" SID1 "', 2, '2024-05-01 12:00:00.000000+00', 3, E'COM_QUERY', "
+	    "NULL, NULL, NULL, E'allow', E'group ''etl'' on orders', NULL, "
+	    "E'[1]', 'running', NULL, NULL, NULL, NULL, NULL) "
+	    "ON CONFLICT (session_id, seq) DO NOTHING");
+	core_buf_free(&sql);
+	free(a);
+	free(b);
+}
+
+/* ------------------------------------------------ queries and LISTEN */
+
+struct notify_seen {
+	int calls;
+	int reloads;           /* calls with payload NULL */
+	int payloads;
+	char last[128];
+};
+
+static void notify_cb(void *arg, const char *payload)
+{
+	struct notify_seen *n = arg;
+
+	n->calls++;
+	if (payload == NULL) {
+		n->reloads++;
+		return;
+	}
+	n->payloads++;
+	snprintf(n->last, sizeof(n->last), "%s", payload);
+}
+
+struct rows_seen {
+	int calls;
+	bool ok;
+	char err[256];
+	size_t nrows, ncols;
+	char cells[16][64];
+	bool null[16];
+};
+
+static void rows_cb(void *arg, bool ok, const char *err, size_t nrows,
+                    size_t ncols, const char *const *cells)
+{
+	struct rows_seen *r = arg;
+	size_t i;
+
+	r->calls++;
+	r->ok = ok;
+	snprintf(r->err, sizeof(r->err), "%s", err ? err : "");
+	r->nrows = nrows;
+	r->ncols = ncols;
+	for (i = 0; i < nrows * ncols && i < 16; i++) {
+		r->null[i] = cells[i] == NULL;
+		snprintf(r->cells[i], sizeof(r->cells[i]), "%s",
+		         cells[i] ? cells[i] : "");
+	}
+}
+
+static void test_query_without_connection(void **state)
+{
+	struct store *st = detached(100, 100);
+	struct rows_seen r[2];
+	const char *params[2] = {"a", NULL};
+	struct store_op *op;
+
+	memset(r, 0, sizeof(r));
+	(void)store_query(st, "SELECT $1, $2", 2, params, rows_cb, &r[0]);
+	op = store_query(st, "SELECT 1", 0, NULL, rows_cb, &r[1]);
+	assert_int_equal(r[0].calls, 0);
+	store_op_cancel(op);
+	store_dispatch(st);
+	assert_int_equal(r[0].calls, 1);
+	assert_false(r[0].ok);
+	assert_string_equal(r[0].err, "PostgreSQL unreachable");
+	assert_int_equal(r[1].calls, 0);
+	store_close(st);
+}
+
+static void test_channel_names(void **state)
+{
+	struct store *st = detached(100, 100);
+	char long_name[STORE_CHANNEL_MAX + 2];
+
+	assert_true(store_channel_valid("agentgate_policy"));
+	assert_true(store_channel_valid("_x9"));
+	assert_false(store_channel_valid(NULL));
+	assert_false(store_channel_valid(""));
+	assert_false(store_channel_valid("Policy"));
+	assert_false(store_channel_valid("9x"));
+	assert_false(store_channel_valid("a-b"));
+	assert_false(store_channel_valid("a;NOTIFY b"));
+	assert_false(store_channel_valid("a b"));
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_false(store_channel_valid(long_name));
+	long_name[STORE_CHANNEL_MAX] = '\0';
+	assert_true(store_channel_valid(long_name));
+	assert_false(store_listen(st, "x;y", notify_cb, NULL));
+	assert_false(store_listen(st, "Upper", notify_cb, NULL));
 	store_close(st);
 }
 
@@ -1533,11 +1933,11 @@ static void test_pg_recorder_rows(void **state)
 	f->st->rq.running_ms = 0;
 	assert_true(store_session_start(f->st, &si));
 	store_auth_event(f->st, &a);
-	s1 = store_stmt_begin(f->st, SID1, 1, si.started_us + 1, 3, "COM_QUERY",
+	s1 = begin(f->st, SID1, 1, si.started_us + 1, 3, "COM_QUERY",
 	                      exact, strlen(exact));
-	s2 = store_stmt_begin(f->st, SID1, 2, si.started_us + 2, 3, "COM_QUERY",
+	s2 = begin(f->st, SID1, 2, si.started_us + 2, 3, "COM_QUERY",
 	                      lossy, sizeof(lossy));
-	s3 = store_stmt_begin(f->st, SID1, 3, si.started_us + 3, 1, "COM_QUIT",
+	s3 = begin(f->st, SID1, 3, si.started_us + 3, 1, "COM_QUIT",
 	                      NULL, 0);
 	/* s1 finishes before its batch is taken: merged, and sent by COPY. */
 	store_stmt_done(f->st, s1, &ok_result);
@@ -1552,7 +1952,7 @@ static void test_pg_recorder_rows(void **state)
 	                               .rows_affected = -1,
 	                               .rows_returned = -1});
 	/* One that is written, then finishes: its handle waits parked. */
-	s4 = store_stmt_begin(f->st, SID1, 4, si.started_us + 4, 3, "COM_QUERY",
+	s4 = begin(f->st, SID1, 4, si.started_us + 4, 3, "COM_QUERY",
 	                      "SELECT 4", 8);
 	store_session_end(f->st, SID1, &e);
 	assert_true(loop_until_written(f, 5000));
@@ -1661,13 +2061,13 @@ static void test_pg_copy_rows(void **state)
 
 	NEED_PG(f);
 	f->st = pg_open(f, 100, 1000);
-	s = store_stmt_begin(f->st, SID1, 1, 1714564800123456LL, 3, "COM_QUERY",
+	s = begin(f->st, SID1, 1, 1714564800123456LL, 3, "COM_QUERY",
 	                     tricky, strlen(tricky));
 	store_stmt_done(f->st, s, &ok_result);
-	s = store_stmt_begin(f->st, SID1, 2, -1, 3, "COM_QUERY", lossy,
+	s = begin(f->st, SID1, 2, -1, 3, "COM_QUERY", lossy,
 	                     sizeof(lossy));
 	store_stmt_done(f->st, s, &err_result);
-	s = store_stmt_begin(f->st, SID1, 3, INT64_MAX, 1, NULL, NULL, 0);
+	s = begin(f->st, SID1, 3, INT64_MAX, 1, NULL, NULL, 0);
 	store_stmt_done(f->st, s,
 	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
 	                                            .duration_us = 0,
@@ -1726,7 +2126,7 @@ static void test_pg_running_held_until_done(void **state)
 
 	NEED_PG(f);
 	f->st = pg_open(f, 100, 1000);
-	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
 	store_session_end(f->st, SID2,
 	                  &(struct store_session_end){.ended_us = 1,
 	                                              .reason = "bye"});
@@ -1757,7 +2157,7 @@ static void test_pg_copy_duplicate(void **state)
 	                    "VALUES ('" SID1 "', 2, 'running')");
 	f->st = pg_open(f, 100, 1000);
 	for (i = 1; i <= 3; i++) {
-		s = store_stmt_begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		s = begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
 		                     "SELECT 1", 8);
 		store_stmt_done(f->st, s, &ok_result);
 	}
@@ -1799,7 +2199,7 @@ static void test_pg_copy_large(void **state)
 
 		memset(text, 'a' + i % 26, LEN);
 		text[i % LEN] = '\t';
-		s = store_stmt_begin(f->st, SID1, (uint64_t)i + 1, 1, 3,
+		s = begin(f->st, SID1, (uint64_t)i + 1, 1, 3,
 		                     "COM_QUERY", text, LEN);
 		assert_non_null(s);
 		store_stmt_done(f->st, s, &ok_result);
@@ -1832,7 +2232,7 @@ static void test_pg_copy_lost_in_flight(void **state)
 	f->st = pg_open(f, 100, 100);
 	exec_or_fail(f->pg, "BEGIN");
 	exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
-	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT\t1", 8);
+	s = begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT\t1", 8);
 	store_stmt_done(f->st, s, &ok_result);
 	for (i = 0; i < 100 && f->st->rq.n_taken == 0; i++)
 		run_loop_ms(f->base, 5);
@@ -1860,7 +2260,7 @@ static void test_pg_close_flushes_running(void **state)
 	NEED_PG(f);
 	f->st = pg_open(f, 100, 1000);
 	for (i = 1; i <= 5; i++) {
-		s = store_stmt_begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
+		s = begin(f->st, SID1, (uint64_t)i, 1, 3, "COM_QUERY",
 		                     "SELECT 1", 8);
 		if (i % 2 == 0)
 			store_stmt_done(f->st, s, &ok_result);
@@ -1901,7 +2301,7 @@ static void test_pg_reconnect(void **state)
 	(void)store_lookup_agent(f->st, "corp", "s-r", "orders", lookup_cb, &r);
 	assert_true(loop_until(f->base, &r.calls, 1000));
 	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
-	s = store_stmt_begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
 	assert_non_null(s);
 	store_stmt_done(f->st, s, &ok_result);
 	/* A revocation nobody hears: the resync after reconnect must report
@@ -1969,6 +2369,8 @@ static void test_pg_server_down(void **state)
 	                                .started_us = 1};
 	struct store_stmt *s;
 	struct store_stats stats;
+	struct store_stmt_info dinfo = write_info;
+	struct durable_seen d = {0};
 	const char *why = NULL;
 	char err[512] = "";
 	int i;
@@ -1985,16 +2387,27 @@ static void test_pg_server_down(void **state)
 	store_admin_close(f->admin);
 	f->admin = NULL;
 	assert_int_equal(system(stop), 0);
-	for (i = 0; i < 400 && store_pgc_is_up(&f->st->rec); i++)
+	for (i = 0; i < 400 && (store_pgc_is_up(&f->st->rec) ||
+	                        store_pgc_is_up(&f->st->dur));
+	     i++)
 		run_loop_ms(f->base, 5);
 	assert_false(store_pgc_is_up(&f->st->rec));
+	assert_false(store_pgc_is_up(&f->st->dur));
 	assert_true(store_session_start(f->st, &si));
-	s = store_stmt_begin(f->st, SID1, 1, 2, 3, "COM_QUERY", "SELECT 1", 8);
+	s = begin(f->st, SID1, 1, 2, 3, "COM_QUERY", "SELECT 1", 8);
 	assert_non_null(s);
 	store_stmt_done(f->st, s, &ok_result);
 	(void)store_lookup_agent(f->st, "corp", "x", "orders", lookup_cb, &r);
 	assert_true(loop_until(f->base, &r.calls, 1000));
 	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
+	/* A durable write fails at once; its refusal waits in the queue. */
+	dinfo.seq = 2;
+	s = store_stmt_begin_durable(f->st, &dinfo, durable_cb, &d);
+	assert_non_null(s);
+	assert_true(loop_until(f->base, &d.calls, 1000));
+	assert_false(d.ok);
+	assert_string_equal(d.why, STORE_WHY_UNREACHABLE);
+	store_stmt_done(f->st, s, &refused_result);
 	assert_true(store_accepting(f->st, &why));
 	/* Past the grace: new statements are refused, with the reason. */
 	run_loop_ms(f->base, 1300);
@@ -2008,12 +2421,23 @@ static void test_pg_server_down(void **state)
 	assert_true(loop_until_written(f, 10000));
 	assert_true(store_accepting(f->st, &why));
 	q1_expect(f->pg,
-	          "SELECT s.agent_id || '|' || t.status FROM sessions s "
+	          "SELECT string_agg(s.agent_id || '|' || t.status, ',' "
+	          "ORDER BY t.seq) FROM sessions s "
 	          "JOIN statements t ON t.session_id = s.id",
-	          "1|ok");
+	          "1|ok,1|refused");
 	store_get_stats(f->st, &stats);
 	assert_true(stats.connected);
-	assert_int_equal(stats.written, 2);
+	assert_int_equal(stats.written, 3);
+	/* Durable writes work again once their connection is back. */
+	memset(&d, 0, sizeof(d));
+	dinfo.seq = 3;
+	for (i = 0; i < 400 && !store_pgc_is_up(&f->st->dur); i++)
+		run_loop_ms(f->base, 5);
+	s = store_stmt_begin_durable(f->st, &dinfo, durable_cb, &d);
+	assert_true(loop_until(f->base, &d.calls, 5000));
+	assert_true(d.ok);
+	store_stmt_done(f->st, s, &ok_result);
+	assert_true(loop_until_written(f, 5000));
 }
 
 static void test_pg_close_flushes(void **state)
@@ -2073,6 +2497,691 @@ static void test_pg_concurrent_migrate(void **state)
 	}
 }
 
+/* ------------------------------------------------- durable, PostgreSQL */
+
+static struct store *pg_open_cfg(struct pg_fixture *f, uint64_t grace,
+                                 uint64_t reconnect_ms)
+{
+	struct cfg_store c = {
+	    .dsn = f->dsn,
+	    .queue_size = 1000,
+	    .batch_size = 100,
+	    .flush_interval = 20,
+	    .grace = grace,
+	    .reconnect_interval = reconnect_ms,
+	};
+	char err[512] = "";
+	struct store *st = store_open(f->base, &c, "test-gw", err, sizeof(err));
+
+	if (st == NULL)
+		fprintf(stderr, "store_open: %s\n", err);
+	assert_non_null(st);
+	return st;
+}
+
+static bool durable_idle(const struct store *st)
+{
+	return st->dur_wait.n == 0 && st->dur_flight.n == 0 &&
+	       st->dur_done.n == 0;
+}
+
+/* Runs the loop until nothing is queued or waiting for a durable write. */
+static bool loop_until_settled(struct pg_fixture *f, int ms)
+{
+	uint64_t end = core_mono_ms() + (uint64_t)ms;
+
+	while (f->st->rq.q.n > 0 || !durable_idle(f->st)) {
+		if (core_mono_ms() > end)
+			return false;
+		run_loop_ms(f->base, 5);
+	}
+	return true;
+}
+
+/* Reads the row from inside the callback: it must be committed by then. */
+static void durable_row_cb(void *arg, bool ok, const char *why)
+{
+	struct durable_seen *d = arg;
+	char *v;
+
+	durable_cb(arg, ok, why);
+	v = q1(d->f->pg, "SELECT status || '|' || class || '|' || decision "
+	                 "|| '|' || policy || '|' || sql_text || '|' || "
+	                 "(reason IS NULL) FROM statements WHERE seq = 1");
+	snprintf(d->row, sizeof(d->row), "%s", v ? v : "(no row)");
+	free(v);
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct latency_probe {
+	struct event_base *base;
+	bool done, ok;
+	uint64_t at_us;
+};
+
+static void latency_cb(void *arg, bool ok, const char *why)
+{
+	struct latency_probe *p = arg;
+
+	p->at_us = mono_us();
+	p->done = true;
+	p->ok = ok;
+	event_base_loopbreak(p->base);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The row is committed when the callback runs; the outcome then updates
+ * that row; and the time from the call to the callback, measured. */
+static void test_pg_durable_commit(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct durable_seen seen = {0};
+	struct store_stats stats;
+	struct store_stmt *s;
+	enum { N = 300 };
+	static uint64_t lat[N];
+	int i;
+
+	NEED_PG(f);
+	seen.f = f;
+	f->st = pg_open(f, 100, 1000);
+	s = store_stmt_begin_durable(f->st, &write_info, durable_row_cb, &seen);
+	assert_non_null(s);
+	assert_int_equal(seen.calls, 0);
+	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_true(seen.ok);
+	assert_string_equal(seen.row, "running|write|allow|group 'etl' on "
+	                              "orders|UPDATE t SET a = 1|true");
+	/* Written: parked until its outcome, nothing queued. */
+	assert_int_equal(f->st->rq.q.n, 0);
+	assert_int_equal(f->st->rq.parked.n, 1);
+	store_stmt_done(f->st, s,
+	                &(struct store_stmt_result){.status = STORE_STMT_OK,
+	                                            .duration_us = 77,
+	                                            .rows_affected = 1,
+	                                            .rows_returned = -1});
+	assert_true(loop_until_settled(f, 5000));
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || min(status) || '|' || "
+	          "min(rows_affected) || '|' || min(duration_us) || '|' || "
+	          "min(class) || '|' || min(sql_text) FROM statements",
+	          "1|ok|1|77|write|UPDATE t SET a = 1");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.durable_ok, 1);
+	assert_int_equal(stats.durable_failed, 0);
+
+	/* Latency, one write at a time as a session would. */
+	for (i = 0; i < N; i++) {
+		struct latency_probe p = {.base = f->base};
+		struct store_stmt_info info = write_info;
+		struct timeval limit = {2, 0};
+		uint64_t t0;
+
+		info.seq = (uint64_t)i + 2;
+		t0 = mono_us();
+		s = store_stmt_begin_durable(f->st, &info, latency_cb, &p);
+		event_base_loopexit(f->base, &limit);
+		event_base_dispatch(f->base);
+		assert_true(p.done && p.ok);
+		lat[i] = p.at_us - t0;
+		store_stmt_done(f->st, s, &ok_result);
+	}
+	qsort(lat, N, sizeof(lat[0]), cmp_u64);
+	fprintf(stderr,
+	        "durable write, call to callback, %d sequential: median %llu "
+	        "us, p90 %llu us, p99 %llu us, max %llu us\n",
+	        N, (unsigned long long)lat[N / 2],
+	        (unsigned long long)lat[N * 9 / 10],
+	        (unsigned long long)lat[N * 99 / 100],
+	        (unsigned long long)lat[N - 1]);
+	/* Loopback: a few ms at most, generously bounded for slow CI. */
+	assert_true(lat[N / 2] < 20000);
+	assert_true(loop_until_settled(f, 5000));
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || count(*) FILTER (WHERE status = "
+	          "'ok') FROM statements",
+	          "301|301");
+}
+
+/* Records begun while a write is in flight share the next one; every
+ * callback sees its row. */
+static void test_pg_durable_group(void **state)
+{
+	struct pg_fixture *f = *state;
+	enum { N = 60 };
+	struct durable_seen seen[N];
+	struct store_stmt *s[N];
+	struct store_stats stats;
+	int i, all = 0;
+
+	NEED_PG(f);
+	memset(seen, 0, sizeof(seen));
+	f->st = pg_open(f, 100, 1000);
+	for (i = 0; i < N; i++) {
+		struct store_stmt_info info = write_info;
+
+		info.seq = (uint64_t)i + 1;
+		s[i] = store_stmt_begin_durable(f->st, &info, durable_cb, &seen[i]);
+		assert_non_null(s[i]);
+	}
+	/* The first went at once; the others wait for it. */
+	assert_int_equal(f->st->dur_flight.n, 1);
+	assert_int_equal(f->st->dur_wait.n, N - 1);
+	for (i = 0; i < 400 && all < N; i++) {
+		int j;
+
+		run_loop_ms(f->base, 5);
+		for (all = 0, j = 0; j < N; j++)
+			all += seen[j].calls;
+	}
+	assert_int_equal(all, N);
+	for (i = 0; i < N; i++) {
+		assert_true(seen[i].ok);
+		store_stmt_done(f->st, s[i], &ok_result);
+	}
+	q1_expect(f->pg, "SELECT count(*) FROM statements", "60");
+	assert_true(loop_until_settled(f, 5000));
+	q1_expect(f->pg, "SELECT count(*) FROM statements WHERE status = 'ok'",
+	          "60");
+	store_get_stats(f->st, &stats);
+	assert_int_equal(stats.durable_ok, N);
+}
+
+/* The session goes away while its write is in flight: no callback, and the
+ * outcome still lands on the one row. */
+static void test_pg_durable_done_in_flight(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct durable_seen seen = {0};
+	struct store_stmt *s;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	s = store_stmt_begin_durable(f->st, &write_info, durable_cb, &seen);
+	assert_int_equal(f->st->dur_flight.n, 1);
+	store_stmt_done(f->st, s,
+	                &(struct store_stmt_result){.status = STORE_STMT_ABORTED,
+	                                            .duration_us = 5,
+	                                            .rows_affected = -1,
+	                                            .rows_returned = -1,
+	                                            .error_code = 0,
+	                                            .error_message = "gone"});
+	assert_true(loop_until_settled(f, 5000));
+	run_loop_ms(f->base, 50);
+	assert_int_equal(seen.calls, 0);
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || min(status) || '|' || "
+	          "min(error_message) || '|' || min(class) FROM statements",
+	          "1|aborted|gone|write");
+}
+
+/* PostgreSQL unreachable: the callback fails at once; the refusal is
+ * recorded once it is back. */
+static void test_pg_durable_unreachable(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct durable_seen seen = {0};
+	struct store_stmt *s;
+	uint64_t t0;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open_cfg(f, 5000, 60000);
+	terminate(f, f->st->dur.pg);
+	for (i = 0; i < 200 && store_pgc_is_up(&f->st->dur); i++)
+		run_loop_ms(f->base, 5);
+	assert_false(store_pgc_is_up(&f->st->dur));
+	t0 = core_mono_ms();
+	s = store_stmt_begin_durable(f->st, &write_info, durable_cb, &seen);
+	assert_int_equal(seen.calls, 0);
+	assert_true(loop_until(f->base, &seen.calls, 1000));
+	assert_true(core_mono_ms() - t0 < 500);
+	assert_false(seen.ok);
+	assert_string_equal(seen.why, STORE_WHY_UNREACHABLE);
+	store_stmt_done(f->st, s, &refused_result);
+	assert_true(loop_until_settled(f, 5000));
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || min(status) || '|' || "
+	          "min(error_message) || '|' || min(decision) FROM statements",
+	          "1|refused|audit store unreachable|allow");
+}
+
+/* No commit within the grace: the callback fails; a write that commits
+ * late changes nothing, and the refusal is what stays recorded. */
+static void test_pg_durable_timeout(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct durable_seen seen = {0}, again = {0};
+	struct store_stmt_info info = write_info;
+	struct store_stmt *s;
+	uint64_t t0, took;
+	int i;
+
+	NEED_PG(f);
+	f->st = pg_open_cfg(f, 300, 50);
+	exec_or_fail(f->pg, "BEGIN");
+	exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
+	t0 = core_mono_ms();
+	s = store_stmt_begin_durable(f->st, &write_info, durable_cb, &seen);
+	assert_true(loop_until(f->base, &seen.calls, 3000));
+	took = core_mono_ms() - t0;
+	assert_false(seen.ok);
+	assert_string_equal(seen.why, STORE_WHY_TIMEOUT);
+	assert_true(took >= 250 && took < 2000);
+	store_stmt_done(f->st, s, &refused_result);
+	run_loop_ms(f->base, 50);
+	exec_or_fail(f->pg, "COMMIT");
+	assert_true(loop_until_settled(f, 5000));
+	/* Whatever order the late write and the upsert took the lock in. */
+	for (i = 0; i < 50; i++) {
+		char *v = q1(f->pg, "SELECT count(*) FROM pg_stat_activity "
+		                    "WHERE query LIKE 'INSERT INTO statements%' "
+		                    "AND state = 'active'");
+		bool busy = v && strcmp(v, "0") != 0;
+
+		free(v);
+		if (!busy)
+			break;
+		run_loop_ms(f->base, 10);
+	}
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || min(status) || '|' || "
+	          "min(sql_text) FROM statements",
+	          "1|refused|UPDATE t SET a = 1");
+	/* Durable writes resume after the reconnect. */
+	for (i = 0; i < 400 && !store_pgc_is_up(&f->st->dur); i++)
+		run_loop_ms(f->base, 5);
+	info.seq = 2;
+	s = store_stmt_begin_durable(f->st, &info, durable_cb, &again);
+	assert_true(loop_until(f->base, &again.calls, 3000));
+	assert_true(again.ok);
+	store_stmt_done(f->st, s, &ok_result);
+	assert_true(loop_until_settled(f, 5000));
+}
+
+/* ------------------------------------------- new columns, PostgreSQL */
+
+static void test_pg_policy_columns(void **state)
+{
+	struct pg_fixture *f = *state;
+	static const char *const groups[] = {"etl", "o'x,{y}\"z", "caf\xc3\xa9"};
+	struct store_session_info si = {
+	    .id = SID1,
+	    .agent_id = 7,
+	    .agent_name = "bot",
+	    .started_us = 1,
+	    .groups = groups,
+	    .n_groups = 3,
+	    .read_only = true,
+	};
+	static const char params[] = "[1, \"a\\tb\\\\c\", null, \"\xc3\xa9'\"]";
+	struct store_stmt_info info = {
+	    .session_id = SID1,
+	    .command = 23,
+	    .command_name = "COM_STMT_EXECUTE",
+	    .text = "UPDATE t SET a = ?",
+	    .text_len = 18,
+	    .cls = "write",
+	    .decision = "deny",
+	    .policy = "agent 'bot' on orders",
+	    .reason = "writes are denied\tfor bot",
+	    .params = params,
+	};
+	struct store_stmt *s;
+	char *v;
+	int seq;
+
+	NEED_PG(f);
+	f->st = pg_open(f, 100, 1000);
+	assert_true(store_session_start(f->st, &si));
+	memcpy(si.id, SID2, 37);
+	si.groups = NULL;
+	si.read_only = false;
+	assert_true(store_session_start(f->st, &si));
+	/* seq 1: complete at once, through COPY. */
+	info.seq = 1;
+	s = store_stmt_begin(f->st, &info);
+	store_stmt_done(f->st, s, &refused_result);
+	assert_true(loop_until_written(f, 5000));
+	assert_non_null(strstr(copy_str(f->st), "\twrite\tdeny\t"));
+	/* seq 2: written running, then updated; seq 3: an upsert. */
+	f->st->rq.running_ms = 0;
+	info.seq = 2;
+	s = store_stmt_begin(f->st, &info);
+	assert_true(loop_until_written(f, 5000));
+	store_stmt_done(f->st, s, &ok_result);
+	f->st->rq.use_copy = false;
+	info.seq = 3;
+	s = store_stmt_begin(f->st, &info);
+	store_stmt_done(f->st, s, &ok_result);
+	assert_true(loop_until_written(f, 5000));
+	for (seq = 1; seq <= 3; seq++) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql),
+		         "SELECT class || '|' || decision || '|' || policy || '|' "
+		         "|| reason || '|' || params FROM statements "
+		         "WHERE seq = %d",
+		         seq);
+		v = q1(f->pg, sql);
+		assert_non_null(v);
+		assert_string_equal(v, "write|deny|agent 'bot' on orders|writes "
+		                       "are denied\tfor bot|[1, \"a\\tb\\\\c\", "
+		                       "null, \"\xc3\xa9'\"]");
+		free(v);
+	}
+	q1_expect(f->pg,
+	          "SELECT string_agg(seq || status, ',' ORDER BY seq) "
+	          "FROM statements",
+	          "1refused,2ok,3ok");
+	v = q1(f->pg, "SELECT array_to_json(groups)::text || '|' || read_only "
+	              "FROM sessions WHERE id = '" SID1 "'");
+	assert_non_null(v);
+	assert_string_equal(v, "[\"etl\",\"o'x,{y}\\\"z\",\"caf\xc3\xa9\"]|true");
+	free(v);
+	q1_expect(f->pg,
+	          "SELECT (groups IS NULL) || '|' || read_only FROM sessions "
+	          "WHERE id = '" SID2 "'",
+	          "true|false");
+}
+
+/* ------------------------------------------- queries, PostgreSQL */
+
+static void test_pg_query(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct rows_seen r[5];
+	const char *params[3] = {"a'b\\", "41", NULL};
+	struct store_op *cancelled;
+	int i, all = 0;
+
+	NEED_PG(f);
+	memset(r, 0, sizeof(r));
+	f->st = pg_open(f, 100, 1000);
+	(void)store_query(f->st,
+	                  "SELECT $1::text, $2::int + 1, NULL::text, "
+	                  "($3::text IS NULL)::text",
+	                  3, params, rows_cb, &r[0]);
+	(void)store_query(f->st,
+	                  "SELECT g, CASE WHEN g % 2 = 0 THEN NULL ELSE "
+	                  "'odd' END FROM generate_series(1, 3) g",
+	                  0, NULL, rows_cb, &r[1]);
+	(void)store_query(f->st, "SELECT 1 / 0", 0, NULL, rows_cb, &r[2]);
+	cancelled = store_query(f->st, "SELECT 1", 0, NULL, rows_cb, &r[3]);
+	/* Two statements are refused by the extended protocol. */
+	(void)store_query(f->st, "DO $$ BEGIN END $$", 0, NULL, rows_cb, &r[4]);
+	store_op_cancel(cancelled);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(r[i].calls, 0);
+	for (i = 0; i < 400 && !all; i++) {
+		run_loop_ms(f->base, 5);
+		all = r[0].calls && r[1].calls && r[2].calls && r[4].calls;
+	}
+	assert_true(all);
+	assert_true(r[0].ok);
+	assert_int_equal(r[0].nrows, 1);
+	assert_int_equal(r[0].ncols, 4);
+	assert_string_equal(r[0].cells[0], "a'b\\");
+	assert_string_equal(r[0].cells[1], "42");
+	assert_true(r[0].null[2]);
+	assert_string_equal(r[0].cells[3], "true");
+	assert_true(r[1].ok);
+	assert_int_equal(r[1].nrows, 3);
+	assert_int_equal(r[1].ncols, 2);
+	assert_string_equal(r[1].cells[0], "1");
+	assert_string_equal(r[1].cells[1], "odd");
+	assert_string_equal(r[1].cells[2], "2");
+	assert_true(r[1].null[3]);
+	assert_string_equal(r[1].cells[4], "3");
+	assert_false(r[2].ok);
+	assert_string_equal(r[2].err, "division by zero");
+	assert_int_equal(r[3].calls, 0);
+	assert_true(r[4].ok);
+	assert_int_equal(r[4].nrows, 0);
+	assert_int_equal(r[4].ncols, 0);
+	/* A failed query leaves the connection usable. */
+	memset(&r[0], 0, sizeof(r[0]));
+	(void)store_query(f->st, "SELECT current_schema()", 0, NULL, rows_cb,
+	                  &r[0]);
+	assert_true(loop_until(f->base, &r[0].calls, 5000));
+	assert_true(r[0].ok);
+	assert_string_equal(r[0].cells[0], f->schema);
+}
+
+/* ------------------------------------------- LISTEN, PostgreSQL */
+
+static void test_pg_listen(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct notify_seen a = {0}, b = {0};
+	char chan[64], sql[128];
+	int i;
+
+	NEED_PG(f);
+	/* Channels are database-wide: one of this process's own. */
+	snprintf(chan, sizeof(chan), "agentgate_test_%d", (int)getpid());
+	f->st = pg_open(f, 100, 50);
+	assert_true(store_listen(f->st, chan, notify_cb, &a));
+	assert_true(store_listen(f->st, chan, notify_cb, &b));
+	assert_false(store_listen(f->st, "Not valid", notify_cb, &a));
+	/* In effect: one reload call each, from the loop. */
+	assert_int_equal(a.calls, 0);
+	assert_true(loop_until(f->base, &b.reloads, 5000));
+	assert_int_equal(a.reloads, 1);
+	snprintf(sql, sizeof(sql), "NOTIFY %s, 'hello'", chan);
+	exec_or_fail(f->pg, sql);
+	assert_true(loop_until(f->base, &b.payloads, 5000));
+	assert_string_equal(a.last, "hello");
+	assert_string_equal(b.last, "hello");
+	snprintf(sql, sizeof(sql), "SELECT pg_notify('%s', '')", chan);
+	exec_or_fail(f->pg, sql);
+	for (i = 0; i < 200 && a.payloads < 2; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(a.payloads, 2);
+	assert_string_equal(a.last, "");
+	/* Lost and back: LISTEN again, then a reload call. */
+	terminate(f, f->st->lk.pg);
+	for (i = 0; i < 400 && a.reloads < 2; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(a.reloads, 2);
+	assert_int_equal(b.reloads, 2);
+	snprintf(sql, sizeof(sql), "NOTIFY %s, 'again'", chan);
+	exec_or_fail(f->pg, sql);
+	for (i = 0; i < 200 && a.payloads < 3; i++)
+		run_loop_ms(f->base, 5);
+	assert_string_equal(a.last, "again");
+	assert_int_equal(a.calls, 5);
+}
+
+/* ------------------------------------------- policy admin, PostgreSQL */
+
+static char *policy_show(struct pg_fixture *f, const char *scope,
+                         const char *subject, const char *connection)
+{
+	char *text = NULL;
+	size_t len = 0;
+	char err[512];
+	FILE *out = open_memstream(&text, &len);
+	bool ok = store_admin_policy_show(f->admin, scope, subject, connection,
+	                                  out, err, sizeof(err));
+
+	fclose(out);
+	if (!ok)
+		fprintf(stderr, "policy show: %s\n", err);
+	assert_true(ok);
+	return text;
+}
+
+static void policy_fails(struct pg_fixture *f, const char *scope,
+                         const char *subject, const char *connection,
+                         const char *cls, const char *action,
+                         const char *want)
+{
+	char err[512] = "";
+
+	assert_false(store_admin_policy_set(f->admin, scope, subject,
+	                                    connection, cls, action, err,
+	                                    sizeof(err)));
+	assert_string_equal(err, want);
+}
+
+static void test_pg_policy_admin(void **state)
+{
+	struct pg_fixture *f = *state;
+	struct notify_seen seen = {0};
+	char err[512];
+	char *text;
+	int i;
+
+	NEED_PG(f);
+	admin_ok(store_admin_agent_add(f->admin, "bot", "corp", "s1", err,
+	                               sizeof(err)),
+	         err);
+	f->st = pg_open(f, 100, 1000);
+	assert_true(store_listen(f->st, STORE_POLICY_CHANNEL, notify_cb, &seen));
+	assert_true(loop_until(f->base, &seen.reloads, 5000));
+
+	text = policy_show(f, NULL, NULL, NULL);
+	assert_string_equal(text, "no policy rules (the built-in defaults "
+	                          "apply)\n");
+	free(text);
+	admin_ok(store_admin_policy_set(f->admin, "default", NULL, NULL, "write",
+	                                "deny", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_policy_set(f->admin, "group", "etl", "orders",
+	                                "write", "allow", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_policy_set(f->admin, "agent", "bot", "*", "ddl",
+	                                "review", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_policy_set(f->admin, "agent", "bot", "*", "read",
+	                                "allow", err, sizeof(err)),
+	         err);
+	admin_ok(store_admin_policy_set(f->admin, "default", "", "orders",
+	                                "admin", "review", err, sizeof(err)),
+	         err);
+	/* Every change is announced once committed. */
+	for (i = 0; i < 400 && seen.payloads < 5; i++)
+		run_loop_ms(f->base, 5);
+	assert_int_equal(seen.payloads, 5);
+	assert_string_equal(seen.last, "");
+	/* The same key again changes the action and the time, not the
+	 * count. */
+	exec_or_fail(f->pg, "UPDATE policies SET updated_at = "
+	                    "'2000-01-01 00:00:00+00' WHERE scope = 'group'");
+	admin_ok(store_admin_policy_set(f->admin, "group", "etl", "orders",
+	                                "write", "review", err, sizeof(err)),
+	         err);
+	q1_expect(f->pg,
+	          "SELECT count(*) || '|' || min(action) || '|' || "
+	          "(min(updated_at) > now() - interval '1 minute') "
+	          "FROM policies WHERE scope = 'group'",
+	          "1|review|true");
+	q1_expect(f->pg, "SELECT count(*) FROM policies", "5");
+
+	text = policy_show(f, NULL, NULL, NULL);
+	{
+		/* Sorted by scope, subject, connection ('*' first), class. */
+		const char *want[] = {
+		    "SCOPE    SUBJECT  CONNECTION  CLASS  ACTION  UPDATED",
+		    "default  -        *           write  deny    ",
+		    "default  -        orders      admin  review  ",
+		    "group    etl      orders      write  review  ",
+		    "agent    bot      *           read   allow   ",
+		    "agent    bot      *           ddl    review  ",
+		};
+		const char *p = text;
+
+		for (i = 0; i < 6; i++) {
+			assert_non_null(p);
+			if (strncmp(p, want[i], strlen(want[i])) != 0) {
+				fprintf(stderr, "line %d: got\n%s", i, text);
+				fail();
+			}
+			p = strchr(p, '\n');
+			p = p ? p + 1 : NULL;
+		}
+		assert_string_equal(p, "");
+	}
+	free(text);
+	text = policy_show(f, "agent", "bot", NULL);
+	assert_null(strstr(text, "default"));
+	assert_non_null(strstr(text, "\nagent  bot      *           ddl    "
+	                             "review  "));
+	free(text);
+	text = policy_show(f, NULL, NULL, "crm");
+	assert_string_equal(text, "no matching policy rules\n");
+	free(text);
+
+	/* Errors, each naming the problem; none changes or announces
+	 * anything. (The loop has not run since the first five.) */
+	i = seen.payloads;
+	assert_int_equal(i, 5);
+	policy_fails(f, "agent", "ghost", "*", "write", "allow",
+	             "no agent named 'ghost'");
+	policy_fails(f, "agent", "a b", "*", "write", "allow",
+	             "no agent named 'a b'");
+	policy_fails(f, "team", "x", "*", "write", "allow",
+	             "invalid scope 'team': use default, group or agent");
+	policy_fails(f, "default", "etl", "*", "write", "allow",
+	             "scope 'default' applies to everyone and takes no "
+	             "subject (got 'etl')");
+	policy_fails(f, "group", "", "*", "write", "allow",
+	             "scope 'group' needs a subject: the IdP group's name");
+	policy_fails(f, "group", "a\nb", "*", "write", "allow",
+	             "invalid group name: use at most 127 bytes of printable "
+	             "UTF-8");
+	policy_fails(f, "agent", NULL, "*", "write", "allow",
+	             "scope 'agent' needs a subject: the agent's name");
+	policy_fails(f, "default", NULL, "or ders", "write", "allow",
+	             "invalid connection 'or ders': use '*' for every "
+	             "connection, or a name of 1 to 64 letters, digits, '_', "
+	             "'.' or '-'");
+	policy_fails(f, "default", NULL, "*", "select", "allow",
+	             "invalid class 'select': use read, txn, session, write, "
+	             "ddl, admin or unknown");
+	policy_fails(f, "default", NULL, "*", "write", "maybe",
+	             "invalid action 'maybe': use allow, review or deny");
+	assert_false(store_admin_policy_show(f->admin, "x", NULL, NULL, stderr,
+	                                     err, sizeof(err)));
+	assert_string_equal(err, "invalid scope 'x': use default, group or agent");
+
+	/* unset */
+	admin_ok(store_admin_policy_unset(f->admin, "agent", "bot", NULL, "ddl",
+	                                  err, sizeof(err)),
+	         err);
+	assert_false(store_admin_policy_unset(f->admin, "agent", "bot", "*",
+	                                      "ddl", err, sizeof(err)));
+	assert_string_equal(err, "no policy rule for agent 'bot' on every "
+	                         "connection for class 'ddl'");
+	assert_false(store_admin_policy_unset(f->admin, "default", NULL,
+	                                      "orders", "write", err,
+	                                      sizeof(err)));
+	assert_string_equal(err, "no policy rule for everyone (default) on "
+	                         "connection 'orders' for class 'write'");
+	assert_false(store_admin_policy_unset(f->admin, "group", "etl", "*",
+	                                      "bogus", err, sizeof(err)));
+	assert_non_null(strstr(err, "invalid class 'bogus'"));
+	q1_expect(f->pg, "SELECT count(*) FROM policies", "4");
+	run_loop_ms(f->base, 100);
+	/* The second set of the group rule and the one unset that worked,
+	 * nothing for the failures. */
+	assert_int_equal(seen.payloads, i + 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest unit[] = {
@@ -2104,6 +3213,14 @@ int main(void)
 	    cmocka_unit_test(test_rejected_batch_salvage),
 	    cmocka_unit_test(test_close_frees_outstanding),
 	    cmocka_unit_test(test_lookup_without_connection),
+	    cmocka_unit_test(test_session_groups_sql),
+	    cmocka_unit_test(test_large_params_heap),
+	    cmocka_unit_test(test_durable_unreachable_detached),
+	    cmocka_unit_test(test_durable_done_cancels),
+	    cmocka_unit_test(test_durable_queue_full),
+	    cmocka_unit_test(test_durable_sql),
+	    cmocka_unit_test(test_query_without_connection),
+	    cmocka_unit_test(test_channel_names),
 	};
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test_setup_teardown(test_pg_migrate_and_admin, pg_setup,
@@ -2141,6 +3258,24 @@ int main(void)
 	                                    pg_teardown),
 	    cmocka_unit_test_setup_teardown(test_pg_concurrent_migrate,
 	                                    pg_setup_empty, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_durable_commit, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_durable_group, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_durable_done_in_flight,
+	                                    pg_setup, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_durable_unreachable,
+	                                    pg_setup, pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_durable_timeout, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_policy_columns, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_query, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_listen, pg_setup,
+	                                    pg_teardown),
+	    cmocka_unit_test_setup_teardown(test_pg_policy_admin, pg_setup,
+	                                    pg_teardown),
 	};
 	int failed;
 
