@@ -96,4 +96,31 @@ void policy_evaluate(const struct policy_rule *rules, size_t n_rules,
  * possibly allowed). Such sessions may run on a read-only credential. */
 bool policy_read_only(const struct policy_effective *p);
 
+/* ------------------------------------------------------- rule cache */
+
+struct event_base;
+struct store;
+struct approval_policies;
+
+/* Called after every successful (re)load of the rules. */
+typedef void (*approval_policies_cb)(void *arg);
+
+/* Loads the rules from the store and keeps them current (LISTEN
+ * agentgate_policy). `changed` runs after each load, the first included.
+ * Returns NULL with a reason. */
+struct approval_policies *approval_policies_new(struct event_base *base,
+                                                struct store *st,
+                                                approval_policies_cb changed,
+                                                void *arg, char *err,
+                                                size_t errlen);
+void approval_policies_free(struct approval_policies *ap);
+/* False until the first load succeeded: sessions must not start before. */
+bool approval_policies_ready(const struct approval_policies *ap);
+uint64_t approval_policies_version(const struct approval_policies *ap);
+/* policy_evaluate() over the cached rules. */
+void approval_policies_evaluate(const struct approval_policies *ap,
+                                const char *agent, const char *const *groups,
+                                size_t n_groups, const char *connection,
+                                struct policy_effective *out);
+
 #endif

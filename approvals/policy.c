@@ -35,6 +35,8 @@ const char *sql_class_name(enum sql_class c)
 
 bool sql_class_parse(const char *name, enum sql_class *out)
 {
+	if (!name)
+		return false;
 	for (int i = 0; i < SQL_CLASS_COUNT; i++) {
 		if (!strcasecmp(name, class_names[i])) {
 			*out = (enum sql_class)i;
@@ -51,6 +53,8 @@ const char *policy_action_name(enum policy_action a)
 
 bool policy_action_parse(const char *name, enum policy_action *out)
 {
+	if (!name)
+		return false;
 	for (int i = POLICY_ALLOW; i <= POLICY_DENY; i++) {
 		if (!strcasecmp(name, action_names[i])) {
 			*out = (enum policy_action)i;
@@ -67,6 +71,8 @@ const char *policy_scope_name(enum policy_scope s)
 
 bool policy_scope_parse(const char *name, enum policy_scope *out)
 {
+	if (!name)
+		return false;
 	for (int i = POLICY_SCOPE_DEFAULT; i <= POLICY_SCOPE_AGENT; i++) {
 		if (!strcasecmp(name, scope_names[i])) {
 			*out = (enum policy_scope)i;

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "core/core.h"
+#include "approvals/approvals.h"
 #include "idp/idp.h"
 #include "proxy/proxy.h"
 #include "store/store.h"
@@ -25,6 +26,8 @@
 struct daemon {
 	struct event_base *base;
 	struct proxy *proxy;
+	const struct cfg *cfg;
+	bool announced;
 	struct event *sig_int, *sig_term, *sig_hup;
 	bool stopping;
 };
@@ -48,6 +51,21 @@ static void revoke_cb(void *arg, int64_t agent_id, const char *reason)
 
 	if (d->proxy)
 		proxy_close_agent(d->proxy, agent_id, reason);
+}
+
+/* Rules (re)loaded: sessions follow them from their next statement. The
+ * first load completes start-up. */
+static void policies_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->proxy)
+		proxy_policies_changed(d->proxy);
+	if (!d->announced) {
+		d->announced = true;
+		log_info("agentgate %s ready (instance %s)", "0.1.0",
+		         d->cfg->gateway.instance);
+	}
 }
 
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
@@ -103,6 +121,7 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	struct idp_set *idps = NULL;
 	struct store *st = NULL;
+	struct approval_policies *policies = NULL;
 	char err[1024];
 	int c, rc = 1;
 
@@ -171,7 +190,14 @@ int main(int argc, char **argv)
 		log_error("audit store: %s", err);
 		goto out;
 	}
-	d.proxy = proxy_new(d.base, cfg, idps, st, err, sizeof err);
+	d.cfg = cfg;
+	policies = approval_policies_new(d.base, st, policies_cb, &d, err,
+	                                 sizeof err);
+	if (!policies) {
+		log_error("policies: %s", err);
+		goto out;
+	}
+	d.proxy = proxy_new(d.base, cfg, idps, st, policies, err, sizeof err);
 	if (!d.proxy) {
 		log_error("%s", err);
 		goto out;
@@ -188,8 +214,6 @@ int main(int argc, char **argv)
 	evsignal_add(d.sig_int, NULL);
 	evsignal_add(d.sig_term, NULL);
 	evsignal_add(d.sig_hup, NULL);
-	log_info("agentgate %s ready (instance %s)", "0.1.0",
-	         cfg->gateway.instance);
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
@@ -205,6 +229,7 @@ out:
 		event_base_loop(d.base, EVLOOP_NONBLOCK);
 		proxy_free(d.proxy);
 	}
+	approval_policies_free(policies);
 	if (st)
 		store_close(st);
 	idp_set_free(idps);

@@ -76,11 +76,18 @@ static int take_packet(struct session *s, struct core_buf *out)
 	return 1;
 }
 
+/* The credential of this session: the read-only one when its policy
+ * allows nothing that could change data and the connection has one. */
+static const char *backend_password(const struct session *s)
+{
+	return s->read_only ? s->backend->ro_password : s->backend->password;
+}
+
 /* Auth data for a plugin; false when the plugin is not supported. */
 static bool auth_data(struct session *s, const char *plugin,
                       struct core_buf *out)
 {
-	const char *pw = s->backend->password;
+	const char *pw = backend_password(s);
 
 	core_buf_reset(out);
 	if (!strcmp(plugin, "mysql_native_password")) {
@@ -140,7 +147,7 @@ static void send_login(struct session *s)
 	attr(&attrs, "agentgate_session", s->id);
 	l.capabilities = s->bcaps;
 	l.charset = s->charset;
-	l.user = c->user;
+	l.user = s->read_only ? c->readonly_user : c->user;
 	l.auth = auth.data;
 	l.auth_len = auth.len;
 	l.database = s->database ? s->database : c->database;
@@ -282,7 +289,7 @@ static void on_auth_packet(struct session *s, const uint8_t *p, size_t len)
 		return;
 	}
 	case 0x01: { /* more data: caching_sha2_password */
-		const char *pw = s->backend->password;
+		const char *pw = backend_password(s);
 		if (len == 2 && p[1] == 0x03)
 			return; /* fast auth succeeded; OK follows */
 		if (len == 2 && p[1] == 0x04) {

@@ -10,7 +10,9 @@
 
 #include <openssl/ssl.h>
 
+#include "approvals/approvals.h"
 #include "core/core.h"
+#include "proxy/classify.h"
 #include "proxy/mysql.h"
 #include "proxy/proxy.h"
 
@@ -87,9 +89,18 @@ SSL_CTX *proxy_tls_client_ctx(const char *ca_file, bool verify, char *err,
 
 /* ---------------------------------------------------------- sessions */
 
+/* What the classifier and the policy said of the statement at hand. */
+struct verdict {
+	bool classified;
+	enum sql_class cls;
+	enum policy_action action;
+	char reason[CLASSIFY_REASON_MAX + 32];
+};
+
 struct backend_conn {
 	const struct cfg_connection *cfg;
 	char *password;      /* read at start-up, wiped at exit */
+	char *ro_password;   /* of readonly_user, when configured */
 	SSL_CTX *tls;        /* when cfg->tls */
 };
 
@@ -99,6 +110,7 @@ struct proxy {
 	const struct cfg *cfg;
 	struct idp_set *idps;
 	struct store *store;
+	struct approval_policies *policies;
 	SSL_CTX *server_tls;
 	struct evconnlistener **listeners;
 	void **listener_ctx;      /* one allocation per listener */
@@ -167,6 +179,15 @@ struct session {
 	uint32_t bcaps;
 	bool bsent_full_auth;
 
+	/* policy */
+	struct policy_effective policy;
+	uint64_t policy_version;  /* of the rules it was evaluated from */
+	bool read_only;           /* runs on the read-only credential */
+	struct verdict verdict;   /* of the command at hand */
+	struct verdict pending_verdict; /* of a prepare in flight */
+	enum resp_kind pending_kind;    /* answer expected once recorded */
+	bool pending_execute;
+
 	/* relay */
 	struct resp resp;
 	uint8_t cmd_byte;
@@ -196,6 +217,8 @@ struct prepared {
 	uint32_t id;
 	char *sql;
 	size_t len;
+	enum sql_class cls;  /* classified at prepare time */
+	char reason[CLASSIFY_REASON_MAX + 32];
 	uint16_t n_params;
 	uint8_t *types;      /* 2 bytes per parameter, from the last bind */
 	uint8_t *long_data;  /* bitmap: parameters sent as long data */
@@ -219,5 +242,7 @@ void session_backend_failed(struct session *s, uint16_t code,
 void session_accept(struct proxy *p, const struct cfg_listener *l, int fd,
                     const struct sockaddr *addr, int addrlen);
 void session_close(struct session *s, const char *reason);
+/* (Re)computes the session's effective policy from the cached rules. */
+void session_evaluate_policy(struct session *s);
 
 #endif

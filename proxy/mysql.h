@@ -112,6 +112,8 @@ const char *mysql_command_name(uint8_t cmd);
 #define ER_HANDSHAKE_ERROR 1043        /* 08S01 */
 #define ER_NET_PACKET_TOO_LARGE 1153   /* 08S01 */
 #define ER_NET_PACKETS_OUT_OF_ORDER 1156 /* 08S01 */
+#define ER_TABLEACCESS_DENIED 1142     /* 42000: policy refusals */
+#define ER_UNKNOWN_CHARACTER_SET 1115  /* 42000 */
 #define ER_SPECIFIC_ACCESS_DENIED 1227 /* 42000 */
 #define ER_OPTION_PREVENTS_STATEMENT 1290 /* HY000 */
 #define ER_CON_COUNT_ERROR 1040        /* 08004 */

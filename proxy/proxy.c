@@ -46,7 +46,8 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 }
 
 struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
-                        struct idp_set *idps, struct store *store, char *err,
+                        struct idp_set *idps, struct store *store,
+                        struct approval_policies *policies, char *err,
                         size_t errlen)
 {
 	struct proxy *p = core_xcalloc(1, sizeof *p);
@@ -56,6 +57,7 @@ struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
 	p->cfg = cfg;
 	p->idps = idps;
 	p->store = store;
+	p->policies = policies;
 	for (size_t i = 0; i < cfg->n_listeners; i++)
 		need_tls |= cfg->listeners[i].require_tls;
 	if (need_tls || (cfg->gateway.tls_cert && cfg->gateway.tls_key)) {
@@ -77,6 +79,17 @@ struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
 			snprintf(err, errlen, "[connection %s] password_file: %s",
 			         b->cfg->name, ferr);
 			goto fail;
+		}
+		if (b->cfg->readonly_password_file) {
+			b->ro_password =
+			    core_read_file(b->cfg->readonly_password_file,
+			                   MAX_PASSWORD_FILE, ferr, sizeof ferr);
+			if (!b->ro_password) {
+				snprintf(err, errlen,
+				         "[connection %s] readonly_password_file: %s",
+				         b->cfg->name, ferr);
+				goto fail;
+			}
 		}
 		if (b->cfg->tls) {
 			b->tls = proxy_tls_client_ctx(b->cfg->tls_ca, b->cfg->tls_verify,
@@ -176,6 +189,11 @@ void proxy_free(struct proxy *p)
 			core_wipe(p->backends[i].password,
 			          strlen(p->backends[i].password));
 			free(p->backends[i].password);
+		}
+		if (p->backends[i].ro_password) {
+			core_wipe(p->backends[i].ro_password,
+			          strlen(p->backends[i].ro_password));
+			free(p->backends[i].ro_password);
 		}
 		SSL_CTX_free(p->backends[i].tls);
 	}

@@ -18,13 +18,15 @@
 struct event_base;
 struct idp_set;
 struct store;
+struct approval_policies;
 struct proxy;
 
 /* Builds the listeners' TLS context and loads backend passwords. Listeners
- * are bound by proxy_start(). Returns NULL with a reason. The cfg, idps and
- * store must outlive the proxy. */
+ * are bound by proxy_start(). Returns NULL with a reason. The cfg, idps,
+ * store and policies must outlive the proxy. */
 struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
-                        struct idp_set *idps, struct store *store, char *err,
+                        struct idp_set *idps, struct store *store,
+                        struct approval_policies *policies, char *err,
                         size_t errlen);
 /* Binds and starts every listener. */
 bool proxy_start(struct proxy *p, char *err, size_t errlen) CORE_WUR;
@@ -37,5 +39,9 @@ size_t proxy_close_agent(struct proxy *p, int64_t agent_id,
                          const char *reason);
 
 size_t proxy_session_count(const struct proxy *p);
+
+/* The policy rules changed: every session's next statement is decided by
+ * the new rules. */
+void proxy_policies_changed(struct proxy *p);
 
 #endif

@@ -54,13 +54,14 @@ enum session_state {
 	SESSION_LOOKUP,    /* store/ is looking up the agent */
 	SESSION_BACKEND,   /* logging in to the backend */
 	SESSION_READY,     /* idle between commands */
+	SESSION_RECORDING, /* waiting for a statement's durable record */
 	SESSION_COMMAND,   /* a command is forwarded; relaying its answer */
 	SESSION_CLOSING,   /* ending: last bytes flushing, then freed */
 };
 
 static const char *const state_names[] = {
 	"greeting", "tls", "token", "verifying", "lookup",
-	"backend",  "ready", "command", "closing",
+	"backend",  "ready", "recording", "command", "closing",
 };
 
 /* Allowed transitions: from -> bit set of targets. */
@@ -74,7 +75,10 @@ static const unsigned transitions[] = {
 	[SESSION_VERIFYING] = BIT(SESSION_LOOKUP) | BIT(SESSION_CLOSING),
 	[SESSION_LOOKUP] = BIT(SESSION_BACKEND) | BIT(SESSION_CLOSING),
 	[SESSION_BACKEND] = BIT(SESSION_READY) | BIT(SESSION_CLOSING),
-	[SESSION_READY] = BIT(SESSION_COMMAND) | BIT(SESSION_CLOSING),
+	[SESSION_READY] = BIT(SESSION_RECORDING) | BIT(SESSION_COMMAND) |
+	                  BIT(SESSION_CLOSING),
+	[SESSION_RECORDING] = BIT(SESSION_COMMAND) | BIT(SESSION_READY) |
+	                      BIT(SESSION_CLOSING),
 	[SESSION_COMMAND] = BIT(SESSION_READY) | BIT(SESSION_CLOSING),
 	[SESSION_CLOSING] = 0,
 };
@@ -470,6 +474,15 @@ static void verify_cb(void *arg, enum idp_result res, const char *reason,
 	                               s->connection, lookup_cb, s);
 }
 
+void session_evaluate_policy(struct session *s)
+{
+	approval_policies_evaluate(s->proxy->policies, s->agent_name,
+	                           (const char *const *)s->principal->groups,
+	                           s->principal->n_groups, s->connection,
+	                           &s->policy);
+	s->policy_version = approval_policies_version(s->proxy->policies);
+}
+
 static size_t agent_sessions(const struct proxy *p, int64_t agent_id)
 {
 	size_t n = 0;
@@ -536,6 +549,15 @@ static void lookup_cb(void *arg, enum store_agent_status st,
 		login_fail(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
 		return;
 	}
+	if (!approval_policies_ready(s->proxy->policies)) {
+		login_fail(s, ER_OPTION_PREVENTS_STATEMENT, "HY000",
+		           "sessions are refused: the policy rules are not loaded "
+		           "yet; try again");
+		return;
+	}
+	session_evaluate_policy(s);
+	s->read_only = policy_read_only(&s->policy) &&
+	               s->backend->cfg->readonly_user != NULL;
 	set_state(s, SESSION_BACKEND);
 	if (!backend_start(s, err, sizeof err))
 		session_backend_failed(s, ER_BACKEND_UNAVAILABLE, err);
@@ -570,6 +592,9 @@ void session_backend_ready(struct session *s)
 	info.connection = s->connection;
 	info.client_addr = s->client_addr;
 	info.tls_version = ssl ? SSL_get_version(ssl) : NULL;
+	info.groups = (const char *const *)s->principal->groups;
+	info.n_groups = s->principal->n_groups;
+	info.read_only = s->read_only;
 	info.started_us = core_wall_us();
 	if (!store_accepting(s->proxy->store, &why) ||
 	    !store_session_start(s->proxy->store, &info)) {
@@ -690,6 +715,19 @@ static void on_login_message(struct session *s)
 	s->caps = r.capabilities &
 	          (GATEWAY_CAPABILITIES | (s->tls ? CLIENT_SSL : 0));
 	s->charset = r.charset ? r.charset : CHARSET_UTF8MB4_GENERAL_CI;
+	if (!sql_charset_id_lexable(s->charset)) {
+		/* In these character sets a multi-byte character may end in a
+		 * quote or backslash byte: the classifier could be fooled. */
+		snprintf(msg, sizeof msg,
+		         "character set %u is not supported through agentgate "
+		         "(its multi-byte characters can hide quotes); use utf8mb4",
+		         s->charset);
+		s->connection = core_xstrndup(r.user, r.user_len < MAX_USER_LEN
+		                                          ? r.user_len
+		                                          : MAX_USER_LEN);
+		login_fail(s, ER_UNKNOWN_CHARACTER_SET, "42000", msg);
+		return;
+	}
 	if (r.user_len == 0 || r.user_len > MAX_USER_LEN) {
 		s->connection = core_xstrdup("");
 		login_fail(s, ER_ACCESS_DENIED, "28000",
@@ -790,6 +828,21 @@ static void drop_all_prepared(struct session *s)
 	s->n_prepared = 0;
 }
 
+/* Fills the audit fields of a statement's record from its verdict. */
+static void verdict_info(const struct session *s, struct store_stmt_info *i)
+{
+	const struct verdict *v = &s->verdict;
+
+	if (!v->classified)
+		return;
+	i->cls = sql_class_name(v->cls);
+	i->decision = policy_action_name(v->action);
+	i->policy = s->policy.source[v->cls];
+	i->reason = v->reason;
+	if (s->cmd_byte == COM_STMT_EXECUTE && s->params.len > 0)
+		i->params = (const char *)s->params.data;
+}
+
 /* Record a command the gateway answers itself with an error. */
 static void refuse(struct session *s, uint16_t code, const char *state,
                    const char *msg, const void *text, size_t text_len)
@@ -802,17 +855,18 @@ static void refuse(struct session *s, uint16_t code, const char *state,
 		.error_code = code,
 		.error_message = msg,
 	};
+	struct store_stmt_info info = {
+		.session_id = s->id,
+		.seq = ++s->stmt_seq,
+		.started_us = core_wall_us(),
+		.command = s->cmd_byte,
+		.command_name = mysql_command_name(s->cmd_byte),
+		.text = text,
+		.text_len = text_len,
+	};
 
-	st = store_stmt_begin(s->proxy->store,
-	                      &(struct store_stmt_info){
-	                          .session_id = s->id,
-	                          .seq = ++s->stmt_seq,
-	                          .started_us = core_wall_us(),
-	                          .command = s->cmd_byte,
-	                          .command_name = mysql_command_name(s->cmd_byte),
-	                          .text = text,
-	                          .text_len = text_len,
-	                      });
+	verdict_info(s, &info);
+	st = store_stmt_begin(s->proxy->store, &info);
 	if (st)
 		store_stmt_done(s->proxy->store, st, &r);
 	send_err(s, code, state, msg);
@@ -878,12 +932,59 @@ static void arm_ready_timer(struct session *s)
 		evtimer_del(s->timer);
 }
 
-/* Forward the command in s->cmd, recording it first when `record`. */
+static void start_answer(struct session *s, enum resp_kind kind, bool execute)
+{
+	forward_command(s);
+	if (kind == RESP_NONE)
+		return;
+	resp_begin(&s->resp, kind, execute);
+	s->cmd_started_us = (uint64_t)core_wall_us();
+	set_state(s, SESSION_COMMAND);
+}
+
+/* The durable record of a statement that may change data: forward it now,
+ * or refuse it when the record could not be written. */
+static void durable_cb(void *arg, bool ok, const char *why)
+{
+	struct session *s = arg;
+	char msg[300];
+
+	if (closing(s) || s->state != SESSION_RECORDING)
+		return;
+	if (ok) {
+		start_answer(s, s->pending_kind, s->pending_execute);
+		return;
+	}
+	snprintf(msg, sizeof msg,
+	         "agentgate: statement refused: its audit record could not be "
+	         "written (%s)",
+	         why ? why : "audit store unavailable");
+	store_stmt_done(s->proxy->store, s->stmt,
+	                &(struct store_stmt_result){
+	                    .status = STORE_STMT_REFUSED,
+	                    .rows_affected = -1,
+	                    .rows_returned = -1,
+	                    .error_code = ER_OPTION_PREVENTS_STATEMENT,
+	                    .error_message = msg,
+	                });
+	s->stmt = NULL;
+	send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
+	set_state(s, SESSION_READY);
+	s->last_activity_ms = core_mono_ms();
+	arm_ready_timer(s);
+	process_commands(s);
+}
+
+/* Forward the command in s->cmd, recording it first when `record`.
+ * Statements that may change data (classified and not read) are recorded
+ * durably — committed in PostgreSQL — before they are forwarded. */
 static void forward(struct session *s, enum resp_kind kind, bool execute,
                     bool record, const void *text, size_t text_len)
 {
 	const char *why = NULL;
 	char msg[300];
+	struct store_stmt_info info;
+	bool durable = s->verdict.classified && s->verdict.cls != SQL_READ;
 
 	if (record) {
 		if (!store_accepting(s->proxy->store, &why)) {
@@ -895,30 +996,86 @@ static void forward(struct session *s, enum resp_kind kind, bool execute,
 			return;
 		}
 		s->cmd_started_us = (uint64_t)core_wall_us();
-		s->stmt = store_stmt_begin(
-		    s->proxy->store,
-		    &(struct store_stmt_info){
-		        .session_id = s->id,
-		        .seq = ++s->stmt_seq,
-		        .started_us = (int64_t)s->cmd_started_us,
-		        .command = s->cmd_byte,
-		        .command_name = mysql_command_name(s->cmd_byte),
-		        .text = text,
-		        .text_len = text_len,
-		    });
+		info = (struct store_stmt_info){
+		    .session_id = s->id,
+		    .seq = ++s->stmt_seq,
+		    .started_us = (int64_t)s->cmd_started_us,
+		    .command = s->cmd_byte,
+		    .command_name = mysql_command_name(s->cmd_byte),
+		    .text = text,
+		    .text_len = text_len,
+		};
+		verdict_info(s, &info);
+		if (durable)
+			s->stmt = store_stmt_begin_durable(s->proxy->store, &info,
+			                                   durable_cb, s);
+		else
+			s->stmt = store_stmt_begin(s->proxy->store, &info);
 		if (!s->stmt) {
 			send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000",
 			         "agentgate: statement refused: the audit queue is full");
 			return;
 		}
 		s->statements++;
+		if (durable) {
+			s->pending_kind = kind;
+			s->pending_execute = execute;
+			set_state(s, SESSION_RECORDING);
+			return;
+		}
 	}
-	forward_command(s);
-	if (kind == RESP_NONE)
+	start_answer(s, kind, execute);
+}
+
+/* Classifies SQL text into s->verdict under the session's policy. */
+static void classify_text(struct session *s, const void *text, size_t len)
+{
+	struct classification c;
+	struct classify_opts o = {
+		.functions_are_reads = s->proxy->cfg->gateway.functions_are_reads,
+	};
+
+	proxy_classify(text, len, &o, &c);
+	s->verdict.classified = true;
+	s->verdict.cls = c.cls;
+	s->verdict.action = s->policy.action[c.cls];
+	snprintf(s->verdict.reason, sizeof s->verdict.reason, "%s%s", c.reason,
+	         (c.flags & CLASSIFY_SLEEP) ? " (may stall the server)" : "");
+}
+
+/* A verdict without text: commands whose class is fixed. */
+static void classify_fixed(struct session *s, enum sql_class cls,
+                           const char *reason)
+{
+	s->verdict.classified = true;
+	s->verdict.cls = cls;
+	s->verdict.action = s->policy.action[cls];
+	snprintf(s->verdict.reason, sizeof s->verdict.reason, "%s", reason);
+}
+
+/* Applies the verdict: refuses what the policy does not allow, else
+ * records and forwards. */
+static void decide(struct session *s, enum resp_kind kind, bool execute,
+                   const void *text, size_t text_len)
+{
+	const struct verdict *v = &s->verdict;
+	char msg[768];
+
+	if (v->action == POLICY_ALLOW) {
+		forward(s, kind, execute, true, text, text_len);
 		return;
-	resp_begin(&s->resp, kind, execute);
-	s->cmd_started_us = (uint64_t)core_wall_us();
-	set_state(s, SESSION_COMMAND);
+	}
+	if (v->action == POLICY_DENY)
+		snprintf(msg, sizeof msg, "agentgate: %s statement denied by %s: %s",
+		         sql_class_name(v->cls), s->policy.source[v->cls], v->reason);
+	else
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement requires review (%s): %s; the "
+		         "approval workflow is not available yet",
+		         sql_class_name(v->cls), s->policy.source[v->cls], v->reason);
+	log_info("session %s: refused %s statement (%s)", s->id,
+	         sql_class_name(v->cls), policy_action_name(v->action));
+	refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, text, text_len);
 }
 
 static void dispatch(struct session *s)
@@ -941,16 +1098,27 @@ static void dispatch(struct session *s)
 	}
 	if (session_expired(s))
 		return;
+	s->verdict.classified = false;
+	core_buf_reset(&s->params);
 	switch (s->cmd_byte) {
 	case COM_QUERY:
+		classify_text(s, p + 1, len - 1);
+		decide(s, RESP_RESULT, false, p + 1, len - 1);
+		return;
 	case COM_STMT_PREPARE:
-		if (s->cmd_byte == COM_STMT_PREPARE) {
-			free(s->pending_prepare);
-			s->pending_prepare = core_xstrndup((const char *)p + 1, len - 1);
-			s->pending_prepare_len = len - 1;
+		/* Preparing runs nothing: only a class the policy denies outright
+		 * is refused here; the rest is decided at each execution. */
+		classify_text(s, p + 1, len - 1);
+		if (s->verdict.action == POLICY_DENY) {
+			decide(s, RESP_PREPARE, false, p + 1, len - 1);
+			return;
 		}
-		forward(s, s->cmd_byte == COM_QUERY ? RESP_RESULT : RESP_PREPARE,
-		        false, true, p + 1, len - 1);
+		free(s->pending_prepare);
+		s->pending_prepare = core_xstrndup((const char *)p + 1, len - 1);
+		s->pending_prepare_len = len - 1;
+		s->pending_verdict = s->verdict;
+		s->verdict.action = POLICY_ALLOW;
+		forward(s, RESP_PREPARE, false, true, p + 1, len - 1);
 		return;
 	case COM_STMT_EXECUTE: {
 		struct cursor c;
@@ -964,26 +1132,33 @@ static void dispatch(struct session *s)
 			return;
 		}
 		ps = find_prepared(s, id);
-		core_buf_reset(&s->params);
 		if (ps) {
 			if (!proxy_decode_params(p, len, ps, &s->params)) {
 				core_buf_reset(&s->params);
 				core_buf_append_str(&s->params, "\"<malformed parameters>\"");
 			}
+			wr_u8(&s->params, 0);
 			proxy_clear_long_data(ps);
+			classify_fixed(s, ps->cls, ps->reason);
+		} else {
+			classify_fixed(s, SQL_UNKNOWN, "unknown prepared statement id");
 		}
-		forward(s, RESP_RESULT, true, true, ps ? ps->sql : NULL,
-		        ps ? ps->len : 0);
+		decide(s, RESP_RESULT, true, ps ? ps->sql : NULL, ps ? ps->len : 0);
 		return;
 	}
 	case COM_INIT_DB:
+		classify_fixed(s, SQL_SESSION, "COM_INIT_DB changes the default database");
+		decide(s, RESP_OK, false, p + 1, len - 1);
+		return;
 	case COM_RESET_CONNECTION:
-		if (s->cmd_byte == COM_RESET_CONNECTION)
+		classify_fixed(s, SQL_SESSION, "COM_RESET_CONNECTION resets the session");
+		if (s->verdict.action == POLICY_ALLOW)
 			drop_all_prepared(s);
-		forward(s, RESP_OK, false, true, p + 1, len - 1);
+		decide(s, RESP_OK, false, NULL, 0);
 		return;
 	case COM_FIELD_LIST:
-		forward(s, RESP_FIELDS, false, true, p + 1, len - 1);
+		classify_fixed(s, SQL_READ, "COM_FIELD_LIST lists columns");
+		decide(s, RESP_FIELDS, false, p + 1, len - 1);
 		return;
 	case COM_STMT_RESET: {
 		struct cursor c;
@@ -1171,7 +1346,11 @@ static void command_done(struct session *s)
 			    .sql = s->pending_prepare,
 			    .len = s->pending_prepare_len,
 			    .n_params = r->prep_params,
+			    .cls = s->pending_verdict.cls,
 			};
+			snprintf(s->prepared[s->n_prepared - 1].reason,
+			         sizeof s->prepared[s->n_prepared - 1].reason, "%s",
+			         s->pending_verdict.reason);
 			s->pending_prepare = NULL;
 		}
 	}
@@ -1416,9 +1595,11 @@ size_t proxy_close_agent(struct proxy *p, int64_t agent_id,
 	for (struct session *s = p->sessions; s; s = s->next) {
 		if (s->agent_id != agent_id || closing(s))
 			continue;
-		if (s->state == SESSION_READY) {
-			/* The client reads this as the answer to its next command. */
-			s->seq = 1;
+		if (s->state == SESSION_READY || s->state == SESSION_RECORDING) {
+			/* Idle: the answer to the client's next command; waiting for
+			 * its record: the answer to the command at hand. */
+			if (s->state == SESSION_READY)
+				s->seq = 1;
 			send_err(s, ER_CONNECTION_KILLED, "70100", msg);
 		} else if (is_login_state(s)) {
 			send_err(s, ER_ACCESS_DENIED, "28000", msg);
@@ -1435,4 +1616,20 @@ size_t proxy_close_agent(struct proxy *p, int64_t agent_id,
 size_t proxy_session_count(const struct proxy *p)
 {
 	return p->n_sessions;
+}
+
+void proxy_policies_changed(struct proxy *p)
+{
+	size_t n = 0;
+
+	for (struct session *s = p->sessions; s; s = s->next) {
+		/* Sessions still before the agent lookup evaluate the policy
+		 * when they get there. */
+		if (closing(s) || s->state < SESSION_BACKEND)
+			continue;
+		session_evaluate_policy(s);
+		n++;
+	}
+	if (n)
+		log_info("policies changed: re-evaluated %zu session(s)", n);
 }

@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	        0, 0);
 	compare(gw, db, "server error (no such table)",
 	        "SELECT * FROM no_such_table", 0, 1146);
-	compare(gw, db, "server error (syntax)", "SELEC 1", 0, 1064);
+	compare(gw, db, "server error (syntax)", "SELECT * FROM customers WHERE", 0, 1064);
 	compare(gw, db, "error in the middle of a multi-statement",
 	        "SELECT 1; SELECT * FROM no_such_table; SELECT 2", 0, 1146);
 	compare(gw, db, "write and affected rows",

@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 gw_config
 reset_store
+allow_writes alpha
 gw_start
 
 alpha_token >"$T/alpha.token"

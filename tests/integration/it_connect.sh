@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 gw_config
 reset_store
+allow_writes alpha
 gw_start
 
 A=$(alpha_token)

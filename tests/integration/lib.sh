@@ -157,7 +157,7 @@ ctl() {
 # Clean audit state and the two sample agents, alpha granted 'orders'.
 reset_store() {
 	ctl migrate >/dev/null
-	pgq "TRUNCATE statements, sessions, auth_events; DELETE FROM agent_grants; DELETE FROM agents;"
+	pgq "TRUNCATE statements, sessions, auth_events, policies; DELETE FROM agent_grants; DELETE FROM agents;"
 	local alpha_sub beta_sub
 	alpha_sub=$(sub_of "$(alpha_token)")
 	beta_sub=$(sub_of "$(beta_token)")
@@ -166,6 +166,14 @@ reset_store() {
 	ctl grant alpha orders >/dev/null
 	ctl grant alpha deadend >/dev/null
 	ctl grant beta orders >/dev/null
+}
+
+# Lets an agent run writes and DDL without review (tests of the relay).
+allow_writes() {
+	pgq "INSERT INTO policies (scope, subject, connection, class, action)
+	     VALUES ('agent', '$1', '*', 'write', 'allow'), ('agent', '$1', '*', 'ddl', 'allow')
+	     ON CONFLICT (scope, subject, connection, class) DO UPDATE SET action = 'allow';
+	     NOTIFY agentgate_policy"
 }
 
 # The subject (sub claim) of a JWT.
