@@ -6,6 +6,8 @@
  *
  * It does not talk to running gateways: they learn of revocations through
  * PostgreSQL NOTIFY, which the revoke command sends in the same transaction.
+ * "classify" shows how the gateway would classify SQL statements; it needs
+ * neither the configuration nor PostgreSQL.
  *
  * Exit status: 0 on success, 1 when the operation failed (message on
  * stderr), 2 on usage or configuration errors.
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "proxy/classify.h"
 #include "store/store.h"
 
 #define EXIT_FAILED 1
@@ -24,6 +27,7 @@
 
 static const char usage_text[] =
     "usage: agentgatectl -c FILE COMMAND [ARGS]\n"
+    "       agentgatectl classify [-0]\n"
     "\n"
     "Manage the agentgate database named by [store] dsn in FILE.\n"
     "\n"
@@ -40,9 +44,26 @@ static const char usage_text[] =
     "  agent restore NAME                   undo a revocation\n"
     "  grant AGENT CONNECTION               allow AGENT to use CONNECTION\n"
     "  revoke-grant AGENT CONNECTION        withdraw that permission\n"
+    "  policy set SCOPE [--connection C] CLASS ACTION\n"
+    "                                       set what CLASS statements get:\n"
+    "                                       allow, review or deny\n"
+    "  policy unset SCOPE [--connection C] CLASS\n"
+    "                                       remove that rule\n"
+    "  policy show [SCOPE] [--connection C] list rules\n"
+    "      SCOPE is --agent NAME, --group GROUP (from the token's groups\n"
+    "      claim) or --default; C is a connection name or * (the default).\n"
+    "      CLASS is read, txn, session, write, ddl, admin or unknown. The\n"
+    "      most specific rule wins; without one: read, txn, session allow;\n"
+    "      write, ddl review; admin, unknown deny. Gateways apply changes\n"
+    "      to the next statement of every session.\n"
+    "  classify [-0]                        read SQL statements from stdin, one\n"
+    "                                       per line (NUL-separated with -0,\n"
+    "                                       at most 64 MiB each) and print\n"
+    "                                       CLASS<TAB>REASON for each; needs no\n"
+    "                                       -c FILE\n"
     "\n"
     "options:\n"
-    "  -c, --config FILE   configuration file (required)\n"
+    "  -c, --config FILE   configuration file (required but for classify)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 success, 1 operation failed, 2 usage or configuration "
@@ -56,6 +77,11 @@ struct request {
 	const char *idp;
 	const char *subject;
 	const char *reason;
+	const char *agent;      /* policy scopes */
+	const char *group;
+	const char *connection;
+	bool default_scope;
+	bool nul;               /* classify -0 */
 };
 
 static int usage_error(const char *fmt, ...)
@@ -139,6 +165,21 @@ static int parse(int argc, char **argv, struct request *rq)
 			if (r == 0)
 				r = take_option(argc, argv, &i, "--reason",
 				                &rq->reason);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--agent", &rq->agent);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--group", &rq->group);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--connection",
+				                &rq->connection);
+			if (r == 0 && strcmp(arg, "--default") == 0) {
+				rq->default_scope = true;
+				r = 1;
+			}
+			if (r == 0 && strcmp(arg, "-0") == 0) {
+				rq->nul = true;
+				r = 1;
+			}
 			if (r < 0)
 				return EXIT_USAGE;
 			if (r > 0)
@@ -160,22 +201,43 @@ struct command {
 	size_t positionals;    /* after the command words */
 	bool idp_subject;      /* --idp and --subject required */
 	bool reason;           /* --reason allowed */
+	int scope;             /* 0 none, 1 scope required, 2 scope optional */
 	const char *syntax;
 };
 
 static const struct command commands[] = {
-	{"migrate", NULL, 0, false, false, "migrate"},
-	{"agent", "add", 1, true, false,
+	{"migrate", NULL, 0, false, false, 0, "migrate"},
+	{"agent", "add", 1, true, false, 0,
 	 "agent add NAME --idp IDP --subject SUBJECT"},
-	{"agent", "list", 0, false, false, "agent list"},
-	{"agent", "show", 1, false, false, "agent show NAME"},
-	{"agent", "revoke", 1, false, true, "agent revoke NAME [--reason TEXT]"},
-	{"agent", "restore", 1, false, false, "agent restore NAME"},
-	{"grant", NULL, 2, false, false, "grant AGENT CONNECTION"},
-	{"revoke-grant", NULL, 2, false, false,
+	{"agent", "list", 0, false, false, 0, "agent list"},
+	{"agent", "show", 1, false, false, 0, "agent show NAME"},
+	{"agent", "revoke", 1, false, true, 0,
+	 "agent revoke NAME [--reason TEXT]"},
+	{"agent", "restore", 1, false, false, 0, "agent restore NAME"},
+	{"grant", NULL, 2, false, false, 0, "grant AGENT CONNECTION"},
+	{"revoke-grant", NULL, 2, false, false, 0,
 	 "revoke-grant AGENT CONNECTION"},
-	{NULL, NULL, 0, false, false, NULL},
+	{"policy", "set", 2, false, false, 1,
+	 "policy set (--agent A|--group G|--default) [--connection C] CLASS "
+	 "ACTION"},
+	{"policy", "unset", 1, false, false, 1,
+	 "policy unset (--agent A|--group G|--default) [--connection C] CLASS"},
+	{"policy", "show", 0, false, false, 2,
+	 "policy show [--agent A|--group G|--default] [--connection C]"},
+	{"classify", NULL, 0, false, false, 0, "classify [-0]"},
+	{NULL, NULL, 0, false, false, 0, NULL},
 };
+
+/* The scope options given: how many, and the scope and subject. */
+static int scope_of(const struct request *rq, const char **scope,
+                    const char **subject)
+{
+	int n = (rq->agent != NULL) + (rq->group != NULL) + rq->default_scope;
+
+	*scope = rq->agent ? "agent" : rq->group ? "group" : "default";
+	*subject = rq->agent ? rq->agent : rq->group ? rq->group : "";
+	return n;
+}
 
 /* Finds the command and checks its arguments. NULL after printing a usage
  * error. *args points at its positionals. */
@@ -215,11 +277,26 @@ static const struct command *match(const struct request *rq,
 			(void)usage_error("--reason belongs to 'agent revoke'");
 			return NULL;
 		}
+		{
+			const char *scope, *subject;
+			int n = scope_of(rq, &scope, &subject);
+			if ((c->scope == 0 && (n > 0 || rq->connection)) ||
+			    (c->scope == 1 && n != 1) || (c->scope == 2 && n > 1)) {
+				(void)usage_error("usage: agentgatectl -c FILE %s",
+				                  c->syntax);
+				return NULL;
+			}
+		}
+		if (rq->nul && strcmp(c->w1, "classify") != 0) {
+			(void)usage_error("-0 belongs to 'classify'");
+			return NULL;
+		}
 		*args = rq->words + nw;
 		return c;
 	}
-	if (strcmp(rq->words[0], "agent") == 0)
-		(void)usage_error("unknown agent command '%s'",
+	if (strcmp(rq->words[0], "agent") == 0 ||
+	    strcmp(rq->words[0], "policy") == 0)
+		(void)usage_error("unknown %s command '%s'", rq->words[0],
 		                  rq->n_words > 1 ? rq->words[1] : "");
 	else
 		(void)usage_error("unknown command '%s'", rq->words[0]);
@@ -254,6 +331,36 @@ static CORE_WUR bool run(const struct command *c, const char *const *args,
 {
 	const char *cmd = c->w2 ? c->w2 : c->w1;
 
+	if (strcmp(c->w1, "policy") == 0) {
+		const char *scope, *subject;
+		const char *conn = rq->connection ? rq->connection : "*";
+		int n = scope_of(rq, &scope, &subject);
+
+		if (strcmp(cmd, "show") == 0)
+			return store_admin_policy_show(a, n ? scope : NULL,
+			                               n ? subject : NULL,
+			                               rq->connection, stdout, err,
+			                               errlen);
+		if (strcmp(conn, "*") != 0 && cfg_find_connection(cfg, conn) == NULL)
+			fprintf(stderr,
+			        "agentgatectl: warning: %s has no [connection %s] "
+			        "section\n",
+			        cfg->path ? cfg->path : "the configuration", conn);
+		if (strcmp(cmd, "set") == 0) {
+			if (!store_admin_policy_set(a, scope, subject, conn, args[0],
+			                            args[1], err, errlen))
+				return false;
+			printf("policy: %s%s%s on %s: %s -> %s\n", scope,
+			       *subject ? " " : "", subject, conn, args[0], args[1]);
+			return true;
+		}
+		if (!store_admin_policy_unset(a, scope, subject, conn, args[0], err,
+		                              errlen))
+			return false;
+		printf("policy: %s%s%s on %s: %s rule removed\n", scope,
+		       *subject ? " " : "", subject, conn, args[0]);
+		return true;
+	}
 	if (strcmp(cmd, "migrate") == 0)
 		return store_admin_migrate(a, stdout, err, errlen);
 	if (strcmp(cmd, "add") == 0) {
@@ -303,6 +410,69 @@ static CORE_WUR bool run(const struct command *c, const char *const *args,
 	return false;
 }
 
+/* The gateway's cap on one command, and so on one statement. */
+#define CLASSIFY_MAX_STATEMENT (64u << 20)
+
+static void classify_print(const struct core_buf *stmt)
+{
+	struct classification c;
+
+	proxy_classify((const char *)stmt->data, stmt->len, NULL, &c);
+	printf("%s\t%s\n", sql_class_name(c.cls), c.reason);
+}
+
+/* classify: statements from stdin, separated by newlines or (with -0) NUL
+ * bytes; one line "CLASS<TAB>REASON" each on stdout. */
+static int classify_stdin(bool nul)
+{
+	struct core_buf stmt = {0};
+	static unsigned char chunk[1u << 16];
+	const int sep = nul ? '\0' : '\n';
+	unsigned long record = 1;
+	int status = EXIT_SUCCESS;
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		size_t at = 0;
+
+		while (at < n) {
+			const unsigned char *end = memchr(chunk + at, sep, n - at);
+			size_t take = end ? (size_t)(end - chunk) - at : n - at;
+
+			if (take > CLASSIFY_MAX_STATEMENT - stmt.len) {
+				fprintf(stderr,
+				        "agentgatectl: statement %lu is longer than "
+				        "the 64 MiB limit\n",
+				        record);
+				status = EXIT_FAILED;
+				goto out;
+			}
+			core_buf_append(&stmt, chunk + at, take);
+			at += take;
+			if (end != NULL) {
+				classify_print(&stmt);
+				core_buf_reset(&stmt);
+				record++;
+				at++;
+			}
+		}
+	}
+	if (ferror(stdin)) {
+		perror("agentgatectl: stdin");
+		status = EXIT_FAILED;
+		goto out;
+	}
+	if (stmt.len > 0)
+		classify_print(&stmt);
+out:
+	core_buf_free(&stmt);
+	if (fflush(stdout) != 0) {
+		perror("agentgatectl: stdout");
+		status = EXIT_FAILED;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct request rq = {0};
@@ -320,6 +490,8 @@ int main(int argc, char **argv)
 	c = match(&rq, &args);
 	if (c == NULL)
 		return EXIT_USAGE;
+	if (strcmp(c->w1, "classify") == 0)
+		return classify_stdin(rq.nul);
 	if (rq.config == NULL)
 		return usage_error("no configuration file: use -c FILE");
 

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Classification and policy through the real gateway. With a read-only
+# policy every non-read statement of data/nonread.sql is refused with 1142
+# and nothing changes on the backend (table checksums and the binary log
+# position stay put); reads return exactly what MariaDB returns; prepared
+# statements follow their prepared class; the default policy asks for review
+# of writes; a policy change applies to live sessions at once; read-only
+# sessions run on the connection's read-only credential; every decision is
+# recorded with its statement.
+source "$(dirname "$0")/lib.sh"
+
+GW_CONN_EXTRA="
+[connection orders_ro]
+host = 127.0.0.1
+port = $AGENTGATE_MARIADB_PORT
+user = $AGENTGATE_MARIADB_RW_USER
+password_file = $AGENTGATE_MARIADB_RW_PASSWORD_FILE
+readonly_user = $AGENTGATE_MARIADB_RO_USER
+readonly_password_file = $AGENTGATE_MARIADB_RO_PASSWORD_FILE
+database = $AGENTGATE_MARIADB_DATABASE
+" gw_config
+reset_store
+ctl grant alpha orders_ro >/dev/null
+for c in write ddl admin unknown; do ctl policy set --agent alpha "$c" deny >/dev/null; done
+gw_start
+A=$(alpha_token)
+B=$(beta_token)
+
+state() {
+	myroot "CHECKSUM TABLE customers, orders; SHOW MASTER STATUS" | awk '{print $1, $2}' | tr '\n' ' '
+}
+before=$(state)
+
+# Every non-read statement is classified as such and refused.
+n=0 refused=0 misclassified=""
+while IFS= read -r stmt; do
+	n=$((n + 1))
+	cls=$(printf "%s\n" "$stmt" | "$AGENTGATECTL" classify | cut -f1 || true)
+	[ "$cls" = read ] && misclassified="$misclassified [$stmt]"
+	out=$(gwsql "$A" orders -N -B -e "$stmt" 2>&1 || true)
+	if [[ "$out" == *"ERROR 1142"* && "$out" == *"denied by agent alpha"* ]]; then
+		refused=$((refused + 1))
+	else
+		fail "not refused: [$stmt] -> [$out]"
+	fi
+done <"$(dirname "$0")/data/nonread.sql"
+assert_eq "no statement of the list is classified read" "" "$misclassified"
+assert_eq "all $n non-read statements refused with 1142" "$n" "$refused"
+assert_eq "nothing changed on the backend (checksums, binlog position)" "$before" "$(state)"
+
+# Reads return exactly what MariaDB returns.
+for q in "SELECT * FROM customers ORDER BY id" \
+	"SELECT c.name, SUM(o.amount) FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.name ORDER BY 1" \
+	"SHOW TABLES" "DESCRIBE orders" "EXPLAIN SELECT * FROM orders WHERE id = 1"; do
+	assert_eq "read: $q" "$(mydirect -N -B -e "$q")" "$(gwsql "$A" orders -N -B -e "$q")"
+done
+
+# Prepared statements follow their prepared class (mariadb CLI speaks text,
+# so use SQL-level PREPARE for the literal case and the C client for binary).
+out=$(gwsql "$A" orders -N -B -e "PREPARE s FROM 'SELECT name FROM customers WHERE id = 1'; EXECUTE s" 2>&1 || true)
+assert_contains "PREPARE of a literal read is not allowed blindly" "$out" "ERROR"
+got=$(wait_pg "SELECT decision FROM statements WHERE sql_text LIKE 'UPDATE customers SET name = ''x''%'" deny)
+assert_eq "the refusal is recorded with its decision" "deny" "$got"
+got=$(pgq "SELECT class, status, error_code, policy FROM statements WHERE sql_text LIKE 'UPDATE customers SET name = ''x''%'")
+assert_eq "class, status, error and deciding rule recorded" "write|refused|1142|agent alpha on *" "$got"
+got=$(pgq "SELECT class, decision FROM statements WHERE sql_text = 'SHOW TABLES'")
+assert_eq "allowed reads recorded with class and decision" "read|allow" "$got"
+
+# Beta has the default policy: writes need review (not available yet).
+out=$(gwsql "$B" orders -N -B -e "UPDATE customers SET name = name WHERE id = 1" 2>&1 || true)
+assert_contains "default policy: write needs review" "$out" "review"
+assert_contains "review refusal is 1142" "$out" "ERROR 1142"
+out=$(gwsql "$B" orders -N -B -e "DROP TABLE orders" 2>&1 || true)
+assert_contains "default policy: ddl needs review" "$out" "review"
+out=$(gwsql "$B" orders -N -B -e "SET GLOBAL max_connections = 1" 2>&1 || true)
+assert_contains "default policy: admin denied" "$out" "denied by built-in default"
+out=$(gwsql "$B" orders -N -B -e "BEGIN; SELECT 1; COMMIT; SET NAMES utf8mb4; USE orders; SELECT 2" 2>&1 || true)
+assert_eq "default policy: txn and session statements run" "$(printf '1\n2')" "$out"
+
+# A policy change reaches a live session at once.
+mkfifo "$T/s.in"
+gwsql "$B" orders -N -B -n --force --skip-reconnect <"$T/s.in" >"$T/s.out" 2>&1 &
+client_pid=$!
+exec 7>"$T/s.in"
+echo "UPDATE orders SET quantity = quantity WHERE id = 1;" >&7
+sleep 0.5
+assert_contains "before the change: review required" "$(cat "$T/s.out")" "review"
+ctl policy set --agent beta write allow >/dev/null
+sleep 0.5
+echo "SELECT CONCAT('after', ' change'); UPDATE orders SET quantity = quantity + 0 WHERE id = 1; SELECT ROW_COUNT() + 100;" >&7
+sleep 0.5
+exec 7>&-
+wait "$client_pid" || true
+assert_contains "after the change the write runs in the same session" "$(cat "$T/s.out")" "100"
+got=$(wait_pg "SELECT decision FROM statements WHERE sql_text = 'UPDATE orders SET quantity = quantity + 0 WHERE id = 1'" allow)
+assert_eq "the allowed write is recorded as allowed" "allow" "$got"
+got=$(pgq "SELECT count(*) FROM statements WHERE decision = 'allow' AND class <> 'read' AND status = 'running'")
+assert_eq "allowed writes are not left as running" "0" "$got"
+
+# Read-only sessions run on the read-only credential.
+got=$(gwsql "$A" orders_ro -N -B -e "SELECT CURRENT_USER()")
+assert_contains "read-only policy uses the read-only credential" "$got" "$AGENTGATE_MARIADB_RO_USER@"
+got=$(wait_pg "SELECT read_only FROM sessions WHERE connection = 'orders_ro' LIMIT 1" t)
+assert_eq "the session is recorded as read-only" "t" "$got"
+ctl grant beta orders_ro >/dev/null
+got=$(gwsql "$B" orders_ro -N -B -e "SELECT CURRENT_USER()")
+assert_contains "a policy that may write uses the main credential" "$got" "$AGENTGATE_MARIADB_RW_USER@"
+
+finish
