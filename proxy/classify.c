@@ -56,6 +56,7 @@
 /* Distinct server versions named by version-gated comments, per flavour.
  * Each adds a pass over the text; more than this is unknown. */
 #define MAX_GATES 8
+_Static_assert(MAX_GATES == 8, "a reason spells the limit out");
 /* Tokens of one SET target (GLOBAL x.y, @@session.x, ...). */
 #define SET_TGT_MAX 6
 /* Longest word looked up in the keyword table. */
@@ -94,7 +95,8 @@ enum call_kind {
 	C_ADMIN, /* reaches the server's files or operating system */
 };
 
-#define W_SHOW 0x1 /* may follow SHOW */
+#define W_SHOW 0x1    /* may follow SHOW */
+#define W_ENDFROM 0x2 /* ends a FROM clause at its level */
 
 struct word {
 	const char *name; /* upper case */
@@ -145,10 +147,12 @@ enum kw {
 	K_DUMPFILE,
 	K_DUPLICATE,
 	K_EVENT,
+	K_EXCEPT,
 	K_EXECUTE,
 	K_EXISTS,
 	K_EXPLAIN,
 	K_EXTENDED,
+	K_FETCH,
 	K_FLUSH,
 	K_FOR,
 	K_FORMAT,
@@ -156,8 +160,10 @@ enum kw {
 	K_FUNCTION,
 	K_GLOBAL,
 	K_GRANT,
+	K_GROUP,
 	K_GROUP_REPLICATION,
 	K_HANDLER,
+	K_HAVING,
 	K_HELP,
 	K_IF,
 	K_IMMEDIATE,
@@ -168,9 +174,13 @@ enum kw {
 	K_INSERT,
 	K_INSTALL,
 	K_INSTANCE,
+	K_INTERSECT,
 	K_INTO,
+	K_JOIN,
+	K_JSON_TABLE,
 	K_KEY,
 	K_KILL,
+	K_LIMIT,
 	K_LOAD,
 	K_LOCAL,
 	K_LOCK,
@@ -184,9 +194,11 @@ enum kw {
 	K_NOT,
 	K_NO_WRITE_TO_BINLOG,
 	K_OF,
+	K_OFFSET,
 	K_ONLY,
 	K_OPTIMIZE,
 	K_OR,
+	K_ORDER,
 	K_OUTFILE,
 	K_PACKAGE,
 	K_PARTITIONS,
@@ -206,6 +218,7 @@ enum kw {
 	K_RESET,
 	K_RESOURCE,
 	K_RESTART,
+	K_RETURNING,
 	K_REVOKE,
 	K_ROLE,
 	K_ROLLBACK,
@@ -227,6 +240,7 @@ enum kw {
 	K_START,
 	K_STATEMENT,
 	K_STOP,
+	K_STRAIGHT_JOIN,
 	K_TABLE,
 	K_TABLES,
 	K_TABLESPACE,
@@ -235,6 +249,7 @@ enum kw {
 	K_TRIGGER,
 	K_TRUNCATE,
 	K_UNINSTALL,
+	K_UNION,
 	K_UNLOCK,
 	K_UPDATE,
 	K_USE,
@@ -242,6 +257,8 @@ enum kw {
 	K_VALUE,
 	K_VALUES,
 	K_VIEW,
+	K_WHERE,
+	K_WINDOW,
 	K_WITH,
 	K_WORK,
 	K_WRITE,
@@ -289,10 +306,12 @@ static const char *const kw_names[] = {
 	[K_DUMPFILE] = "DUMPFILE",
 	[K_DUPLICATE] = "DUPLICATE",
 	[K_EVENT] = "EVENT",
+	[K_EXCEPT] = "EXCEPT",
 	[K_EXECUTE] = "EXECUTE",
 	[K_EXISTS] = "EXISTS",
 	[K_EXPLAIN] = "EXPLAIN",
 	[K_EXTENDED] = "EXTENDED",
+	[K_FETCH] = "FETCH",
 	[K_FLUSH] = "FLUSH",
 	[K_FOR] = "FOR",
 	[K_FORMAT] = "FORMAT",
@@ -300,8 +319,10 @@ static const char *const kw_names[] = {
 	[K_FUNCTION] = "FUNCTION",
 	[K_GLOBAL] = "GLOBAL",
 	[K_GRANT] = "GRANT",
+	[K_GROUP] = "GROUP",
 	[K_GROUP_REPLICATION] = "GROUP_REPLICATION",
 	[K_HANDLER] = "HANDLER",
+	[K_HAVING] = "HAVING",
 	[K_HELP] = "HELP",
 	[K_IF] = "IF",
 	[K_IMMEDIATE] = "IMMEDIATE",
@@ -312,9 +333,13 @@ static const char *const kw_names[] = {
 	[K_INSERT] = "INSERT",
 	[K_INSTALL] = "INSTALL",
 	[K_INSTANCE] = "INSTANCE",
+	[K_INTERSECT] = "INTERSECT",
 	[K_INTO] = "INTO",
+	[K_JOIN] = "JOIN",
+	[K_JSON_TABLE] = "JSON_TABLE",
 	[K_KEY] = "KEY",
 	[K_KILL] = "KILL",
+	[K_LIMIT] = "LIMIT",
 	[K_LOAD] = "LOAD",
 	[K_LOCAL] = "LOCAL",
 	[K_LOCK] = "LOCK",
@@ -328,9 +353,11 @@ static const char *const kw_names[] = {
 	[K_NOT] = "NOT",
 	[K_NO_WRITE_TO_BINLOG] = "NO_WRITE_TO_BINLOG",
 	[K_OF] = "OF",
+	[K_OFFSET] = "OFFSET",
 	[K_ONLY] = "ONLY",
 	[K_OPTIMIZE] = "OPTIMIZE",
 	[K_OR] = "OR",
+	[K_ORDER] = "ORDER",
 	[K_OUTFILE] = "OUTFILE",
 	[K_PACKAGE] = "PACKAGE",
 	[K_PARTITIONS] = "PARTITIONS",
@@ -350,6 +377,7 @@ static const char *const kw_names[] = {
 	[K_RESET] = "RESET",
 	[K_RESOURCE] = "RESOURCE",
 	[K_RESTART] = "RESTART",
+	[K_RETURNING] = "RETURNING",
 	[K_REVOKE] = "REVOKE",
 	[K_ROLE] = "ROLE",
 	[K_ROLLBACK] = "ROLLBACK",
@@ -371,6 +399,7 @@ static const char *const kw_names[] = {
 	[K_START] = "START",
 	[K_STATEMENT] = "STATEMENT",
 	[K_STOP] = "STOP",
+	[K_STRAIGHT_JOIN] = "STRAIGHT_JOIN",
 	[K_TABLE] = "TABLE",
 	[K_TABLES] = "TABLES",
 	[K_TABLESPACE] = "TABLESPACE",
@@ -379,6 +408,7 @@ static const char *const kw_names[] = {
 	[K_TRIGGER] = "TRIGGER",
 	[K_TRUNCATE] = "TRUNCATE",
 	[K_UNINSTALL] = "UNINSTALL",
+	[K_UNION] = "UNION",
 	[K_UNLOCK] = "UNLOCK",
 	[K_UPDATE] = "UPDATE",
 	[K_USE] = "USE",
@@ -386,6 +416,8 @@ static const char *const kw_names[] = {
 	[K_VALUE] = "VALUE",
 	[K_VALUES] = "VALUES",
 	[K_VIEW] = "VIEW",
+	[K_WHERE] = "WHERE",
+	[K_WINDOW] = "WINDOW",
 	[K_WITH] = "WITH",
 	[K_WORK] = "WORK",
 	[K_WRITE] = "WRITE",
@@ -416,7 +448,8 @@ static const struct word words[] = {
 	{"AVG", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"BACKUP", K_BACKUP, C_CALL, 0, 0, 0, NULL},
 	{"BEGIN", K_BEGIN, C_CALL, 0, 0, 0, NULL},
-	{"BENCHMARK", K_NONE, C_SLEEP, 0, 0, 0, "BENCHMARK() can keep the server busy"},
+	{"BENCHMARK", K_NONE, C_SLEEP, 0, 0, 0,
+	 "BENCHMARK() can keep the server busy"},
 	{"BETWEEN", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"BIGINT", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"BIN", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -524,6 +557,7 @@ static const struct word words[] = {
 	{"ERRORS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"EVENT", K_EVENT, C_CALL, 0, 0, 0, NULL},
 	{"EVENTS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
+	{"EXCEPT", K_EXCEPT, C_CALL, W_ENDFROM, 0, 0, NULL},
 	{"EXCLUDE", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"EXECUTE", K_EXECUTE, C_CALL, 0, 0, 0, NULL},
 	{"EXISTS", K_EXISTS, C_KW, 0, 0, 0, NULL},
@@ -534,7 +568,7 @@ static const struct word words[] = {
 	{"EXTRACT", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"EXTRACTVALUE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"FALSE", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"FETCH", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"FETCH", K_FETCH, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"FIELD", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"FIELDS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"FIND_IN_SET", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -544,7 +578,7 @@ static const struct word words[] = {
 	{"FLOOR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"FLUSH", K_FLUSH, C_CALL, 0, 0, 0, NULL},
 	{"FOLLOWING", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"FOR", K_FOR, C_KW, 0, 0, 0, NULL},
+	{"FOR", K_FOR, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"FORCE", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"FORMAT", K_FORMAT, C_PURE, 0, 0, 0, NULL},
 	{"FOUND_ROWS", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -556,16 +590,17 @@ static const struct word words[] = {
 	{"FUNCTION", K_FUNCTION, C_CALL, W_SHOW, 0, 0, NULL},
 	{"GEOMETRYCOLLECTION", K_NONE, C_ARITY, 0, 1, 255, NULL},
 	{"GET_FORMAT", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"GET_LOCK", K_NONE, C_WRITE, 0, 0, 0, "GET_LOCK() takes a server-wide named lock"},
+	{"GET_LOCK", K_NONE, C_WRITE, 0, 0, 0,
+	 "GET_LOCK() takes a server-wide named lock"},
 	{"GLOBAL", K_GLOBAL, C_KW, W_SHOW, 0, 0, NULL},
 	{"GRANT", K_GRANT, C_CALL, 0, 0, 0, NULL},
 	{"GRANTS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"GREATEST", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"GROUP", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"GROUP", K_GROUP, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"GROUP_CONCAT", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"GROUP_REPLICATION", K_GROUP_REPLICATION, C_CALL, 0, 0, 0, NULL},
 	{"HANDLER", K_HANDLER, C_CALL, 0, 0, 0, NULL},
-	{"HAVING", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"HAVING", K_HAVING, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"HELP", K_HELP, C_KW, 0, 0, 0, NULL},
 	{"HEX", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"HOUR", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -591,8 +626,9 @@ static const struct word words[] = {
 	{"INSTR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"INT", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"INTEGER", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"INTERSECT", K_INTERSECT, C_CALL, W_ENDFROM, 0, 0, NULL},
 	{"INTERVAL", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"INTO", K_INTO, C_KW, 0, 0, 0, NULL},
+	{"INTO", K_INTO, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"IS", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"ISNULL", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_FREE_LOCK", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -601,7 +637,7 @@ static const struct word words[] = {
 	{"IS_IPV4_MAPPED", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_IPV6", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_USED_LOCK", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"JOIN", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"JOIN", K_JOIN, C_KW, 0, 0, 0, NULL},
 	{"JSON", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"JSON_ARRAY", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"JSON_ARRAYAGG", K_NONE, C_GAP, 0, 0, 0, NULL},
@@ -624,6 +660,7 @@ static const struct word words[] = {
 	{"JSON_REPLACE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"JSON_SEARCH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"JSON_SET", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"JSON_TABLE", K_JSON_TABLE, C_CALL, 0, 0, 0, NULL},
 	{"JSON_TYPE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"JSON_UNQUOTE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"JSON_VALID", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -632,7 +669,8 @@ static const struct word words[] = {
 	{"KILL", K_KILL, C_CALL, 0, 0, 0, NULL},
 	{"LAG", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"LAST_DAY", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"LAST_INSERT_ID", K_NONE, C_SESS, 0, 0, 0, "LAST_INSERT_ID(expr) sets the session's insert id"},
+	{"LAST_INSERT_ID", K_NONE, C_SESS, 0, 0, 0,
+	 "LAST_INSERT_ID(expr) sets the session's insert id"},
 	{"LAST_VALUE", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"LCASE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LEAD", K_NONE, C_GAP, 0, 0, 0, NULL},
@@ -640,17 +678,18 @@ static const struct word words[] = {
 	{"LEFT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LENGTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LIKE", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"LIMIT", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"LIMIT", K_LIMIT, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"LINESTRING", K_NONE, C_ARITY, 0, 1, 255, NULL},
 	{"LN", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOAD", K_LOAD, C_CALL, 0, 0, 0, NULL},
-	{"LOAD_FILE", K_NONE, C_ADMIN, 0, 0, 0, "LOAD_FILE() reads a file on the database server"},
+	{"LOAD_FILE", K_NONE, C_ADMIN, 0, 0, 0,
+	 "LOAD_FILE() reads a file on the database server"},
 	{"LOCAL", K_LOCAL, C_KW, W_SHOW, 0, 0, NULL},
 	{"LOCALES", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"LOCALTIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOCALTIMESTAMP", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOCATE", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"LOCK", K_LOCK, C_KW, 0, 0, 0, NULL},
+	{"LOCK", K_LOCK, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"LOG", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOG10", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOG2", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -665,8 +704,10 @@ static const struct word words[] = {
 	{"MAKETIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MAKE_SET", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MASTER", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
-	{"MASTER_GTID_WAIT", K_NONE, C_WRITE, 0, 0, 0, "MASTER_GTID_WAIT() waits for replication and is not a plain read"},
-	{"MASTER_POS_WAIT", K_NONE, C_WRITE, 0, 0, 0, "MASTER_POS_WAIT() waits for replication and is not a plain read"},
+	{"MASTER_GTID_WAIT", K_NONE, C_WRITE, 0, 0, 0,
+	 "MASTER_GTID_WAIT() waits for replication and is not a plain read"},
+	{"MASTER_POS_WAIT", K_NONE, C_WRITE, 0, 0, 0,
+	 "MASTER_POS_WAIT() waits for replication and is not a plain read"},
 	{"MATCH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MAX", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"MBRCONTAINS", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -698,7 +739,8 @@ static const struct word words[] = {
 	{"NATURAL", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"NCHAR", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"NEXT", K_NEXT, C_CALL, 0, 0, 0, NULL},
-	{"NEXTVAL", K_NEXTVAL, C_WRITE, 0, 0, 0, "NEXTVAL() advances a sequence"},
+	{"NEXTVAL", K_NEXTVAL, C_WRITE, 0, 0, 0,
+	 "NEXTVAL() advances a sequence"},
 	{"NO", K_NO, C_CALL, 0, 0, 0, NULL},
 	{"NOT", K_NOT, C_KW, 0, 0, 0, NULL},
 	{"NOW", K_NONE, C_GAP, 0, 0, 0, NULL},
@@ -711,14 +753,14 @@ static const struct word words[] = {
 	{"OCT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"OCTET_LENGTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"OF", K_OF, C_CALL, 0, 0, 0, NULL},
-	{"OFFSET", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"OFFSET", K_OFFSET, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"ON", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"ONLY", K_ONLY, C_CALL, 0, 0, 0, NULL},
 	{"OPEN", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"OPTIMIZE", K_OPTIMIZE, C_CALL, 0, 0, 0, NULL},
 	{"OR", K_OR, C_KW, 0, 0, 0, NULL},
 	{"ORD", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"ORDER", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"ORDER", K_ORDER, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"OTHERS", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"OUTER", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"OUTFILE", K_OUTFILE, C_KW, 0, 0, 0, NULL},
@@ -743,7 +785,7 @@ static const struct word words[] = {
 	{"PRECISION", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"PREPARE", K_PREPARE, C_CALL, 0, 0, 0, NULL},
 	{"PRIVILEGES", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
-	{"PROCEDURE", K_PROCEDURE, C_CALL, W_SHOW, 0, 0, NULL},
+	{"PROCEDURE", K_PROCEDURE, C_CALL, W_SHOW | W_ENDFROM, 0, 0, NULL},
 	{"PROCESSLIST", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"PROFILE", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"PROFILES", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
@@ -765,8 +807,10 @@ static const struct word words[] = {
 	{"REGEXP_SUBSTR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"RELAYLOG", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"RELEASE", K_RELEASE, C_CALL, 0, 0, 0, NULL},
-	{"RELEASE_ALL_LOCKS", K_NONE, C_WRITE, 0, 0, 0, "RELEASE_ALL_LOCKS() releases server-wide named locks"},
-	{"RELEASE_LOCK", K_NONE, C_WRITE, 0, 0, 0, "RELEASE_LOCK() releases a server-wide named lock"},
+	{"RELEASE_ALL_LOCKS", K_NONE, C_WRITE, 0, 0, 0,
+	 "RELEASE_ALL_LOCKS() releases server-wide named locks"},
+	{"RELEASE_LOCK", K_NONE, C_WRITE, 0, 0, 0,
+	 "RELEASE_LOCK() releases a server-wide named lock"},
 	{"RENAME", K_RENAME, C_CALL, 0, 0, 0, NULL},
 	{"REPAIR", K_REPAIR, C_CALL, 0, 0, 0, NULL},
 	{"REPEAT", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -776,6 +820,7 @@ static const struct word words[] = {
 	{"RESET", K_RESET, C_CALL, 0, 0, 0, NULL},
 	{"RESOURCE", K_RESOURCE, C_CALL, 0, 0, 0, NULL},
 	{"RESTART", K_RESTART, C_CALL, 0, 0, 0, NULL},
+	{"RETURNING", K_RETURNING, C_CALL, W_ENDFROM, 0, 0, NULL},
 	{"REVERSE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"REVOKE", K_REVOKE, C_CALL, 0, 0, 0, NULL},
 	{"RIGHT", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -820,7 +865,8 @@ static const struct word words[] = {
 	{"SONAME", K_SONAME, C_CALL, 0, 0, 0, NULL},
 	{"SOUNDEX", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"SOUNDS", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"SOURCE_POS_WAIT", K_NONE, C_WRITE, 0, 0, 0, "SOURCE_POS_WAIT() waits for replication and is not a plain read"},
+	{"SOURCE_POS_WAIT", K_NONE, C_WRITE, 0, 0, 0,
+	 "SOURCE_POS_WAIT() waits for replication and is not a plain read"},
 	{"SPACE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"SQRT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"START", K_START, C_CALL, 0, 0, 0, NULL},
@@ -832,7 +878,7 @@ static const struct word words[] = {
 	{"STDDEV_SAMP", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"STOP", K_STOP, C_CALL, 0, 0, 0, NULL},
 	{"STORAGE", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
-	{"STRAIGHT_JOIN", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"STRAIGHT_JOIN", K_STRAIGHT_JOIN, C_KW, 0, 0, 0, NULL},
 	{"STRCMP", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"STR_TO_DATE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"ST_AREA", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -916,11 +962,16 @@ static const struct word words[] = {
 	{"SUM", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"SYSDATE", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"SYSTEM_USER", K_NONE, C_GAP, 0, 0, 0, NULL},
-	{"SYS_BINEVAL", K_NONE, C_ADMIN, 0, 0, 0, "SYS_BINEVAL() runs code on the database server"},
-	{"SYS_EVAL", K_NONE, C_ADMIN, 0, 0, 0, "SYS_EVAL() runs a command on the database server"},
-	{"SYS_EXEC", K_NONE, C_ADMIN, 0, 0, 0, "SYS_EXEC() runs a command on the database server"},
-	{"SYS_GET", K_NONE, C_ADMIN, 0, 0, 0, "SYS_GET() reads the database server's environment"},
-	{"SYS_SET", K_NONE, C_ADMIN, 0, 0, 0, "SYS_SET() changes the database server's environment"},
+	{"SYS_BINEVAL", K_NONE, C_ADMIN, 0, 0, 0,
+	 "SYS_BINEVAL() runs code on the database server"},
+	{"SYS_EVAL", K_NONE, C_ADMIN, 0, 0, 0,
+	 "SYS_EVAL() runs a command on the database server"},
+	{"SYS_EXEC", K_NONE, C_ADMIN, 0, 0, 0,
+	 "SYS_EXEC() runs a command on the database server"},
+	{"SYS_GET", K_NONE, C_ADMIN, 0, 0, 0,
+	 "SYS_GET() reads the database server's environment"},
+	{"SYS_SET", K_NONE, C_ADMIN, 0, 0, 0,
+	 "SYS_SET() changes the database server's environment"},
 	{"TABLE", K_TABLE, C_KW, W_SHOW, 0, 0, NULL},
 	{"TABLES", K_TABLES, C_CALL, W_SHOW, 0, 0, NULL},
 	{"TABLESPACE", K_TABLESPACE, C_CALL, 0, 0, 0, NULL},
@@ -954,7 +1005,7 @@ static const struct word words[] = {
 	{"UNCOMPRESSED_LENGTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"UNHEX", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"UNINSTALL", K_UNINSTALL, C_CALL, 0, 0, 0, NULL},
-	{"UNION", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"UNION", K_UNION, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"UNIX_TIMESTAMP", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"UNLOCK", K_UNLOCK, C_CALL, 0, 0, 0, NULL},
 	{"UNSIGNED", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -980,28 +1031,56 @@ static const struct word words[] = {
 	{"VAR_SAMP", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"VERSION", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"VIEW", K_VIEW, C_CALL, 0, 0, 0, NULL},
-	{"WAIT_FOR_EXECUTED_GTID_SET", K_NONE, C_WRITE, 0, 0, 0, "WAIT_FOR_EXECUTED_GTID_SET() waits for replication and is not a plain read"},
-	{"WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS", K_NONE, C_WRITE, 0, 0, 0, "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS() waits for replication and is not a plain read"},
+	{"WAIT_FOR_EXECUTED_GTID_SET", K_NONE, C_WRITE, 0, 0, 0,
+	 "WAIT_FOR_EXECUTED_GTID_SET() waits for replication and is not a "
+	 "plain read"},
+	{"WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS", K_NONE, C_WRITE, 0, 0, 0,
+	 "WAIT_UNTIL_SQL_THREAD_AFTER_GTIDS() waits for replication and is "
+	 "not a plain read"},
 	{"WARNINGS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"WEEK", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WEEKDAY", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WEEKOFYEAR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WEIGHT_STRING", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WHEN", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"WHERE", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"WINDOW", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"WHERE", K_WHERE, C_KW, W_ENDFROM, 0, 0, NULL},
+	{"WINDOW", K_WINDOW, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"WITH", K_WITH, C_KW, 0, 0, 0, NULL},
 	{"WORK", K_WORK, C_CALL, 0, 0, 0, NULL},
 	{"WRITE", K_WRITE, C_CALL, 0, 0, 0, NULL},
 	{"WSREP_MEMBERSHIP", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"WSREP_STATUS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
-	{"WSREP_SYNC_WAIT_UPTO_GTID", K_NONE, C_WRITE, 0, 0, 0, "WSREP_SYNC_WAIT_UPTO_GTID() waits for the cluster and is not a plain read"},
+	{"WSREP_SYNC_WAIT_UPTO_GTID", K_NONE, C_WRITE, 0, 0, 0,
+	 "WSREP_SYNC_WAIT_UPTO_GTID() waits for the cluster and is not a "
+	 "plain read"},
 	{"XA", K_XA, C_CALL, 0, 0, 0, NULL},
 	{"XML", K_XML, C_CALL, 0, 0, 0, NULL},
 	{"XOR", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"YEAR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"YEARWEEK", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"ZEROFILL", K_NONE, C_KW, 0, 0, 0, NULL},
+};
+
+/* word_start[c] .. word_start[c + 1]: the words starting with byte c. */
+static const unsigned short word_start[257] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 19, 37,
+	85, 119, 139, 160, 170, 175, 208, 235, 238, 269, 300, 316, 331, 356,
+	359, 398, 530, 557, 579, 589, 605, 608, 610, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
+	611, 611, 611, 611, 611, 611,
 };
 
 static unsigned char upper(unsigned char c)
@@ -1026,16 +1105,33 @@ static int word_cmp(const unsigned char *s, size_t n, const char *name)
 	return name[n] == 0 ? 0 : -1;
 }
 
+/* Binary search among the words that start with the same byte. */
 static const struct word *word_find(const unsigned char *s, size_t n)
 {
-	size_t lo = 0, hi = sizeof(words) / sizeof(words[0]);
+	char up[WORD_MAX + 1];
+	size_t lo, hi, i;
 
 	if (n == 0 || n > WORD_MAX)
 		return NULL;
+	for (i = 0; i < n; i++)
+		up[i] = (char)upper(s[i]);
+	up[n] = 0;
+	lo = word_start[(unsigned char)up[0]];
+	hi = word_start[(unsigned char)up[0] + 1];
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = word_cmp(s, n, words[mid].name);
+		const char *name = words[mid].name;
+		int c = 0;
 
+		/* inline compare: names are short and the call costs more */
+		for (i = 1; i <= n; i++) {
+			if (up[i] != name[i]) {
+				unsigned char x = (unsigned char)up[i];
+
+				c = x < (unsigned char)name[i] ? -1 : 1;
+				break;
+			}
+		}
 		if (c == 0)
 			return &words[mid];
 		if (c < 0)
@@ -1073,7 +1169,8 @@ static bool name_has_prefix(const unsigned char *s, size_t n,
 /* Loadable functions (UDFs and component functions) known to change server
  * state or reach the operating system. */
 static const char *const admin_fn_prefixes[] = {
-	"LIB_MYSQLUDF_", "GROUP_REPLICATION_", "ASYNCHRONOUS_CONNECTION_FAILOVER_",
+	"LIB_MYSQLUDF_", "GROUP_REPLICATION_",
+	"ASYNCHRONOUS_CONNECTION_FAILOVER_",
 	"AUDIT_LOG_", "KEYRING_", "VERSION_TOKENS_", "SERVICE_GET_",
 	"SERVICE_RELEASE_", "MYSQL_FIREWALL_", "SET_FIREWALL_", NULL,
 };
@@ -1110,7 +1207,8 @@ static const char *const safe_sql_modes[] = {
  * or the history of versioned tables: admin even without GLOBAL. */
 static const char *const admin_session_vars[] = {
 	"BINLOG_ANNOTATE_ROW_EVENTS", "BINLOG_FORMAT", "BINLOG_ROW_IMAGE",
-	"BINLOG_ROW_METADATA", "BINLOG_ROW_VALUE_OPTIONS", "DEBUG", "DEBUG_DBUG",
+	"BINLOG_ROW_METADATA", "BINLOG_ROW_VALUE_OPTIONS", "DEBUG",
+	"DEBUG_DBUG",
 	"DEBUG_SYNC", "GTID_DOMAIN_ID", "GTID_NEXT", "GTID_SEQ_NO",
 	"PSEUDO_REPLICA_MODE", "PSEUDO_SLAVE_MODE", "PSEUDO_THREAD_ID",
 	"SERVER_ID", "SKIP_REPLICATION", "SQL_LOG_BIN", "SQL_LOG_OFF",
@@ -1148,7 +1246,7 @@ enum tok_kind {
 
 struct tok {
 	unsigned char kind;
-	bool gap;       /* whitespace or a comment right before it */
+	bool gap; /* whitespace or a comment right before it */
 	unsigned short kw;
 	const struct word *w; /* T_WORD found in the keyword table, or NULL */
 	size_t pos, len;
@@ -1181,15 +1279,28 @@ struct lexer {
 	const char *err;
 };
 
+#define CC_SPACE 0x1 /* the server's whitespace in every character set */
+#define CC_WORD 0x2  /* may be part of an identifier, keyword or number */
+
+/* Byte classes: ASCII letters, digits, '_', '$' and every byte >= 0x80
+ * are word bytes; 0x09-0x0d and ' ' are whitespace. */
+static const unsigned char cclass[256] = {
+	['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\v'] = CC_SPACE,
+	['\f'] = CC_SPACE, ['\r'] = CC_SPACE, [' '] = CC_SPACE,
+	['$'] = CC_WORD, ['_'] = CC_WORD,
+	['0' ... '9'] = CC_WORD, ['A' ... 'Z'] = CC_WORD,
+	['a' ... 'z'] = CC_WORD,
+	[0x80 ... 0xff] = CC_WORD,
+};
+
 static bool is_space(unsigned char c)
 {
-	return c == ' ' || (c >= 0x09 && c <= 0x0d);
+	return (cclass[c] & CC_SPACE) != 0;
 }
 
 static bool is_word_byte(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '_' || c == '$' || c >= 0x80;
+	return (cclass[c] & CC_WORD) != 0;
 }
 
 static bool is_digit(unsigned char c)
@@ -1277,6 +1388,16 @@ static bool skip_line(struct lexer *lx, size_t from)
 	return true;
 }
 
+static bool hint_unclear(const unsigned char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] == '\'' || b[i] == '"' || b[i] == '`' || b[i] == '\\')
+			return true;
+	return false;
+}
+
 /* At "/ *". Returns false (with t set to T_ERROR) when the text cannot be
  * followed. */
 static bool lex_comment(struct lexer *lx, struct tok *t)
@@ -1299,36 +1420,43 @@ static bool lex_comment(struct lexer *lx, struct tok *t)
 	}
 
 	if (exec && lx->in_exec) {
-		set_err(lx, t, "executable comment inside an executable comment");
+		set_err(lx, t,
+		        "executable comment inside an executable comment");
 		return false;
 	}
 	if (exec) {
 		while (q + d < n && is_digit(s[q + d]))
 			d++;
 		if (!maria && d >= 6) {
-			set_err(lx, t, "executable comment with a version number "
-			               "longer than five digits");
+			set_err(lx, t,
+			        "executable comment with a version number "
+			        "longer than five digits");
 			return false;
 		}
 		if (maria && d >= 7) {
-			set_err(lx, t, "executable comment with a version number "
-			               "longer than six digits");
+			set_err(lx, t,
+			        "executable comment with a version number "
+			        "longer than six digits");
 			return false;
 		}
 		if (d >= 5) {
 			size_t i;
 
 			for (i = 0; i < d; i++)
-				version = version * 10 + (unsigned long)(s[q + i] - '0');
+				version = version * 10 +
+				          (unsigned long)(s[q + i] - '0');
 			q += d;
 			if (!maria) {
 				if (version >= MYSQL_GATE_MIN) {
 					lx->flavoured = true;
 					if (lx->sc.fl == FL_MYSQL) {
-						note_gate(lx, FL_MYSQL, version);
-						include = version <= lx->sc.version;
+						note_gate(lx, FL_MYSQL,
+						          version);
+						include = version <=
+						          lx->sc.version;
 					} else {
-						/* MariaDB skips MySQL-only versions */
+						/* MariaDB skips MySQL-only
+						 * versions */
 						include = false;
 					}
 				}
@@ -1345,10 +1473,13 @@ static bool lex_comment(struct lexer *lx, struct tok *t)
 		end = skip_block(s, n, q, 1);
 	} else {
 		end = skip_block(s, n, q, 0);
-		/* MySQL's optimizer-hint scanner may read "\*" as an escape */
-		if (end != NPOS && p + 2 < n && s[p + 2] == '+' && end >= 3 &&
-		    s[end - 3] == '\\') {
-			set_err(lx, t, "optimizer hint comment ending in a backslash");
+		/* Optimizer hints ("/ *+") have their own scanner, which knows
+		 * quotes (and may read a backslash as an escape): where those
+		 * could move the end of the comment, give up. */
+		if (end != NPOS && p + 2 < n && s[p + 2] == '+' &&
+		    hint_unclear(s + p + 3, end - 2 - (p + 3))) {
+			set_err(lx, t, "optimizer hint comment with quotes or "
+			               "backslashes");
 			return false;
 		}
 	}
@@ -1405,13 +1536,15 @@ static bool lex_string(struct lexer *lx, struct tok *t, size_t p)
 		}
 	}
 	if (plain == NPOS && esc == NPOS) {
-		set_err(lx, t, q == '"' ? "unterminated double-quoted literal"
-		                        : "unterminated string literal");
+		set_err(lx, t,
+		        q == '"' ? "unterminated double-quoted literal"
+		                 : "unterminated string literal");
 		return false;
 	}
 	if (plain != esc) {
-		set_err(lx, t, "string literal whose end depends on backslash "
-		               "escaping (NO_BACKSLASH_ESCAPES)");
+		set_err(lx, t,
+		        "string literal whose end depends on backslash "
+		        "escaping (NO_BACKSLASH_ESCAPES)");
 		return false;
 	}
 	t->kind = q == '"' ? T_DQSTRING : T_STRING;
@@ -1434,7 +1567,8 @@ static void lex_next(struct lexer *lx, struct tok *t)
 		p = lx->pos;
 		if (p >= n) {
 			if (lx->in_exec) {
-				set_err(lx, t, "unterminated executable comment");
+				set_err(lx, t,
+				        "unterminated executable comment");
 				return;
 			}
 			t->kind = T_END;
@@ -1461,12 +1595,14 @@ static void lex_next(struct lexer *lx, struct tok *t)
 			unsigned char d = p + 2 < n ? s[p + 2] : 0;
 
 			if (d >= 0x80) {
-				set_err(lx, t, "\"--\" followed by a non-ASCII byte "
-				               "starts a comment in some character "
-				               "sets");
+				set_err(lx, t,
+				        "\"--\" followed by a non-ASCII byte "
+				        "starts a comment in some character "
+				        "sets");
 				return;
 			}
-			if (p + 2 >= n || is_space(d) || d < 0x20 || d == 0x7f) {
+			if (p + 2 >= n || is_space(d) || d < 0x20 ||
+			    d == 0x7f) {
 				if (p + 2 < n && !skip_line(lx, p + 2)) {
 					set_err(lx, t, "NUL byte in a comment");
 					return;
@@ -1480,18 +1616,20 @@ static void lex_next(struct lexer *lx, struct tok *t)
 		if (c == '/' && p + 1 < n && s[p + 1] == '*') {
 			if (lx->in_exec) {
 				/* a plain comment inside running code: the
-				 * first "* /" ends it (nested executable ones are
-				 * refused in lex_comment) */
-				if (p + 2 < n && (s[p + 2] == '!' ||
-				                  (s[p + 2] == 'M' && p + 3 < n &&
-				                   s[p + 3] == '!'))) {
+				 * first "* /" ends it (nested executable ones
+				 * are refused in lex_comment) */
+				if (p + 2 < n &&
+				    (s[p + 2] == '!' ||
+				     (s[p + 2] == 'M' && p + 3 < n &&
+				      s[p + 3] == '!'))) {
 					if (!lex_comment(lx, t))
 						return;
 				} else {
 					size_t end = skip_block(s, n, p + 2, 0);
 
 					if (end == NPOS) {
-						set_err(lx, t, "unterminated comment");
+						set_err(lx, t,
+						        "unterminated comment");
 						return;
 					}
 					lx->pos = end;
@@ -1527,7 +1665,8 @@ static void lex_next(struct lexer *lx, struct tok *t)
 
 			WORK(hit ? (size_t)(hit - s) - i + 1 : n - i);
 			if (hit == NULL) {
-				set_err(lx, t, "unterminated quoted identifier");
+				set_err(lx, t,
+				        "unterminated quoted identifier");
 				return;
 			}
 			i = (size_t)(hit - s);
@@ -1580,9 +1719,10 @@ static void lex_next(struct lexer *lx, struct tok *t)
 		break;
 	}
 	if (c < 0x20 || c == 0x7f) {
-		set_err(lx, t, c == 0 ? "NUL byte outside a string literal"
-		                      : "control character outside a string "
-		                        "literal");
+		set_err(lx, t,
+		        c == 0 ? "NUL byte outside a string literal"
+		               : "control character outside a string "
+		                 "literal");
 		return;
 	}
 	if (!is_word_byte(c)) {
@@ -1608,17 +1748,20 @@ static void lex_next(struct lexer *lx, struct tok *t)
 			while (i < n && s[i] != '\'') {
 				unsigned char h = upper(s[i]);
 
-				if (u == 'X' ? !(is_digit(h) || (h >= 'A' && h <= 'F'))
-				              : !(h == '0' || h == '1')) {
-					set_err(lx, t, "malformed hexadecimal or bit "
-					               "literal");
+				if (u == 'X' ? !(is_digit(h) ||
+				                 (h >= 'A' && h <= 'F'))
+				             : !(h == '0' || h == '1')) {
+					set_err(lx, t,
+					        "malformed hexadecimal or bit "
+					        "literal");
 					return;
 				}
 				i++;
 			}
 			if (i >= n) {
-				set_err(lx, t, "unterminated hexadecimal or bit "
-				               "literal");
+				set_err(lx, t,
+				        "unterminated hexadecimal or bit "
+				        "literal");
 				return;
 			}
 			t->kind = T_HEX;
@@ -1633,9 +1776,10 @@ static void lex_next(struct lexer *lx, struct tok *t)
 		while (i < n && is_word_byte(s[i])) {
 			WORK(1);
 			if (s[i] == 0xa0 || s[i] == 0xff) {
-				set_err(lx, t, "byte 0xA0 or 0xFF outside quotes (it "
-				               "is whitespace in some character "
-				               "sets)");
+				set_err(lx, t,
+				        "byte 0xA0 or 0xFF outside quotes (it "
+				        "is whitespace in some character "
+				        "sets)");
 				return;
 			}
 			i++;
@@ -1651,20 +1795,49 @@ static void lex_next(struct lexer *lx, struct tok *t)
 
 /* ---------------------------------------------------------- analysis */
 
+/* A class and why. The reason is usually static text; formatted ones
+ * live in buf (copy verdicts with verdict_set()). */
 struct verdict {
 	enum sql_class cls;
-	char reason[CLASSIFY_REASON_MAX];
+	const char *why; /* NULL until something set the class */
+	char buf[CLASSIFY_REASON_MAX];
 };
 
 static void verdict_init(struct verdict *v)
 {
 	v->cls = SQL_READ;
-	v->reason[0] = 0;
+	v->why = NULL;
+}
+
+/* Would cls make v stricter? The first verdict always counts. */
+static bool stricter(const struct verdict *v, enum sql_class cls)
+{
+	return v->why == NULL ? cls >= v->cls : cls > v->cls;
+}
+
+static void verdict_set(struct verdict *dst, const struct verdict *src)
+{
+	dst->cls = src->cls;
+	if (src->why == src->buf) {
+		memcpy(dst->buf, src->buf, strlen(src->buf) + 1);
+		dst->why = dst->buf;
+	} else {
+		dst->why = src->why;
+	}
+}
+
+/* Makes v stricter when cls is stricter; why must be static text. */
+static void raise_s(struct verdict *v, enum sql_class cls, const char *why)
+{
+	if (!stricter(v, cls))
+		return;
+	v->cls = cls;
+	v->why = why;
 }
 
 /* snprintf that truncates on purpose (reasons are short by design). */
 static void put(char *dst, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void put(char *dst, size_t cap, const char *fmt, ...)
 {
@@ -1677,26 +1850,25 @@ static void put(char *dst, size_t cap, const char *fmt, ...)
 
 /* Makes v stricter when cls is stricter than what it holds. */
 static void raise(struct verdict *v, enum sql_class cls, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void raise(struct verdict *v, enum sql_class cls, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (cls <= v->cls && v->reason[0] != 0)
-		return;
-	if (cls < v->cls)
+	if (!stricter(v, cls))
 		return;
 	v->cls = cls;
 	va_start(ap, fmt);
-	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	vsnprintf(v->buf, sizeof(v->buf), fmt, ap);
 	va_end(ap);
+	v->why = v->buf;
 }
 
 static void raise_v(struct verdict *v, const struct verdict *w)
 {
-	if (w->reason[0] != 0)
-		raise(v, w->cls, "%s", w->reason);
+	if (w->why != NULL && stricter(v, w->cls))
+		verdict_set(v, w);
 }
 
 /* State of the CTE header (WITH name (cols) AS (...), ...) at one level:
@@ -1715,6 +1887,8 @@ enum cte_state {
 /* One paren level. */
 struct frame {
 	unsigned char cte;
+	bool query; /* a SELECT at this level: FROM starts a FROM clause */
+	bool from;  /* inside that FROM clause */
 	bool arity; /* opened by a call built in only for lo..hi arguments */
 	bool empty; /* "()" */
 	unsigned char lo, hi;
@@ -1751,7 +1925,7 @@ struct stmt {
 	bool pend_arity; /* the next "(" opens a call checked for arity */
 	unsigned char pend_lo, pend_hi;
 	const struct word *pend_fn;
-	struct tok p1, p2; /* the two previous tokens */
+	const struct tok *p1, *p2; /* the two previous tokens */
 	struct verdict trap;
 	struct set_an set;
 	struct tok head[HEAD_MAX];
@@ -1804,9 +1978,9 @@ static void tok_body(const struct pass *ps, const struct tok *t,
 	if (t->kind == T_STRING || t->kind == T_DQSTRING ||
 	    t->kind == T_QIDENT) {
 		off = ps->s[t->pos] == '\'' || ps->s[t->pos] == '"' ||
-		              ps->s[t->pos] == '`'
-		          ? 1
-		          : 2; /* N'...' */
+		                      ps->s[t->pos] == '`'
+		              ? 1
+		              : 2; /* N'...' */
 		*b = ps->s + t->pos + off;
 		*n = t->len >= off + 1 ? t->len - off - 1 : 0;
 		return;
@@ -1840,7 +2014,8 @@ static const char *tok_show(const struct pass *ps, const struct tok *t,
 /* The keyword spelled in upper case (for reasons). */
 static const char *kw_name(unsigned kw)
 {
-	if (kw >= sizeof(kw_names) / sizeof(kw_names[0]) || kw_names[kw] == NULL)
+	if (kw >= sizeof(kw_names) / sizeof(kw_names[0]) ||
+	    kw_names[kw] == NULL)
 		return "?";
 	return kw_names[kw];
 }
@@ -1849,7 +2024,7 @@ static const char *kw_name(unsigned kw)
 
 static void trap(struct stmt *st, enum sql_class cls, const char *why)
 {
-	raise(&st->trap, cls, "%s", why);
+	raise_s(&st->trap, cls, why);
 }
 
 /* "name(" where name is not a built-in function. */
@@ -1878,10 +2053,9 @@ static void trap_call(struct pass *ps, struct stmt *st, const struct tok *t,
 
 		raise(&st->trap, SQL_WRITE,
 		      "calls stored function %s.%s(), which may change data",
-		      tok_show(ps, &st->p2, qual, sizeof(qual)),
+		      tok_show(ps, st->p2, qual, sizeof(qual)),
 		      tok_show(ps, t, buf, sizeof(buf)));
-	}
-	else
+	} else
 		raise(&st->trap, SQL_WRITE,
 		      "calls %s(), which is not a built-in function: a stored "
 		      "or loadable function may change data",
@@ -1894,7 +2068,7 @@ static void trap_call(struct pass *ps, struct stmt *st, const struct tok *t,
 static void scan_token(struct pass *ps, struct stmt *st, const struct tok *cur,
                        const struct tok *n1, const struct tok *n2)
 {
-	const struct tok *p1 = &st->p1;
+	const struct tok *p1 = st->p1;
 	struct frame *f = st->depth < MAX_DEPTH ? &st->fr[st->depth] : NULL;
 	bool cte_name = false;
 
@@ -1935,6 +2109,18 @@ static void scan_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 			f->cte = CTE_NAME;
 	}
 
+	/* FROM clauses of queries, where JSON_TABLE( is a table */
+	if (f != NULL && cur->kind == T_WORD) {
+		if (cur->kw == K_SELECT) {
+			f->query = true;
+			f->from = false;
+		} else if (cur->kw == K_FROM) {
+			f->from = f->query;
+		} else if (cur->w != NULL && (cur->w->flags & W_ENDFROM)) {
+			f->from = false;
+		}
+	}
+
 	if (cur->kind == T_ASSIGN) {
 		trap(st, SQL_SESSION, "assigns a user variable with :=");
 		return;
@@ -1947,22 +2133,27 @@ static void scan_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 		switch (cur->kw) {
 		case K_INTO:
 			if (n1->kw != K_OUTFILE && n1->kw != K_DUMPFILE)
-				trap(st, SQL_SESSION, "SELECT ... INTO assigns "
-				                      "variables");
+				trap(st, SQL_SESSION,
+				     "SELECT ... INTO assigns "
+				     "variables");
 			break;
 		case K_OUTFILE:
-			trap(st, SQL_ADMIN, "INTO OUTFILE writes a file on the "
-			                    "database server");
+			trap(st, SQL_ADMIN,
+			     "INTO OUTFILE writes a file on the "
+			     "database server");
 			break;
 		case K_DUMPFILE:
-			trap(st, SQL_ADMIN, "INTO DUMPFILE writes a file on the "
-			                    "database server");
+			trap(st, SQL_ADMIN,
+			     "INTO DUMPFILE writes a file on the "
+			     "database server");
 			break;
 		case K_FOR:
 			if (n1->kw == K_UPDATE)
-				trap(st, SQL_WRITE, "SELECT ... FOR UPDATE locks rows");
+				trap(st, SQL_WRITE,
+				     "SELECT ... FOR UPDATE locks rows");
 			else if (n1->kw == K_SHARE)
-				trap(st, SQL_WRITE, "SELECT ... FOR SHARE locks rows");
+				trap(st, SQL_WRITE,
+				     "SELECT ... FOR SHARE locks rows");
 			break;
 		case K_LOCK:
 			trap(st, SQL_WRITE, "LOCK IN SHARE MODE locks rows");
@@ -1983,22 +2174,28 @@ static void scan_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 			break;
 		case K_NEXT:
 			if (n1->kw == K_VALUE)
-				trap(st, SQL_WRITE, "NEXT VALUE FOR advances a "
-				                    "sequence");
+				trap(st, SQL_WRITE,
+				     "NEXT VALUE FOR advances a "
+				     "sequence");
 			break;
 		case K_NEXTVAL:
 		case K_SETVAL:
 			if (p1->kind == T_DOT)
-				trap(st, SQL_WRITE, "sequence.NEXTVAL advances a "
-				                    "sequence");
+				trap(st, SQL_WRITE,
+				     "sequence.NEXTVAL advances a "
+				     "sequence");
 			break;
 		case K_SONAME:
-			trap(st, SQL_ADMIN, "SONAME loads a shared library into "
-			                    "the server");
+			trap(st, SQL_ADMIN,
+			     "SONAME loads a shared library into "
+			     "the server");
 			break;
 		case K_DIRECTORY:
-			trap(st, SQL_ADMIN, "DATA or INDEX DIRECTORY places files "
-			                    "on the database server");
+			if (p1->kw != K_DATA && p1->kw != K_INDEX)
+				break;
+			trap(st, SQL_ADMIN,
+			     "DATA or INDEX DIRECTORY places files "
+			     "on the database server");
 			break;
 		default:
 			break;
@@ -2018,6 +2215,11 @@ static void scan_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 	if (p1->kind == T_RPAREN || p1->kind == T_STRING ||
 	    p1->kind == T_DQSTRING || p1->kw == K_AS || cte_name ||
 	    (cur->kw == K_OF && p1->kw == K_MEMBER))
+		return;
+	/* a table reference in a query's FROM clause: the table function */
+	if (cur->kw == K_JSON_TABLE && f != NULL && f->from &&
+	    (p1->kw == K_FROM || p1->kw == K_JOIN ||
+	     p1->kw == K_STRAIGHT_JOIN || p1->kind == T_COMMA))
 		return;
 	if (cur->kind != T_WORD || cur->w == NULL) {
 		trap_call(ps, st, cur, false);
@@ -2094,11 +2296,14 @@ static void track_parens(struct pass *ps, struct stmt *st,
 				unsigned args = f->empty ? 0 : f->commas + 1;
 
 				if (args < f->lo || args > f->hi)
-					raise(&st->trap, ps->opts->functions_are_reads
-					                     ? SQL_READ
-					                     : SQL_WRITE,
-					      "calls %s() with %u arguments, which "
-					      "MariaDB resolves to a stored function",
+					raise(&st->trap,
+					      ps->opts->functions_are_reads
+					              ? SQL_READ
+					              : SQL_WRITE,
+					      "calls %s() with %u arguments, "
+					      "which "
+					      "MariaDB resolves to a stored "
+					      "function",
 					      f->fn->name, args);
 			}
 		}
@@ -2169,8 +2374,9 @@ static void set_value_token(const struct pass *ps, struct set_an *a,
 	size_t n;
 
 	if (a->var == V_CHARSET) {
-		if (a->nval > 0 || !(is_name(t) || t->kind == T_STRING ||
-		                     t->kind == T_DQSTRING) ||
+		if (a->nval > 0 ||
+		    !(is_name(t) || t->kind == T_STRING ||
+		      t->kind == T_DQSTRING) ||
 		    !plain_literal(ps, t, &b, &n) ||
 		    !name_in(b, n, lexable_charsets))
 			a->value_ok = false;
@@ -2224,7 +2430,7 @@ static void set_target(const struct pass *ps, struct set_an *a)
 	    !(a->ntgt >= 2 && t[1].kind == T_AT)) {
 		a->pend_cls = SQL_SESSION;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET @variable assigns a user variable");
+		    "SET @variable assigns a user variable");
 		return;
 	}
 	if (a->ntgt >= 2 && t[0].kind == T_AT) {
@@ -2235,8 +2441,8 @@ static void set_target(const struct pass *ps, struct set_an *a)
 		     t[i].kw == K_PERSIST_ONLY || t[i].kw == K_SESSION ||
 		     t[i].kw == K_LOCAL)) {
 			scope = (t[i].kw == K_SESSION || t[i].kw == K_LOCAL)
-			            ? SC_SESSION
-			            : SC_GLOBAL;
+			                ? SC_SESSION
+			                : SC_GLOBAL;
 			i += 2;
 		}
 	} else if (a->ntgt >= 2 &&
@@ -2244,8 +2450,8 @@ static void set_target(const struct pass *ps, struct set_an *a)
 	            t[0].kw == K_PERSIST_ONLY || t[0].kw == K_SESSION ||
 	            t[0].kw == K_LOCAL)) {
 		scope = (t[0].kw == K_SESSION || t[0].kw == K_LOCAL)
-		            ? SC_SESSION
-		            : SC_GLOBAL;
+		                ? SC_SESSION
+		                : SC_GLOBAL;
 		a->sticky = scope;
 		i = 1;
 	}
@@ -2255,25 +2461,28 @@ static void set_target(const struct pass *ps, struct set_an *a)
 	       is_name(&t[i + 2])))) {
 		a->pend_cls = SQL_UNKNOWN;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET of something the classifier cannot read");
+		    "SET of something the classifier cannot read");
 		return;
 	}
 	t = &t[a->ntgt - 1]; /* the variable (last component) */
 	tok_body(ps, t, &b, &n);
 	tok_show(ps, t, buf, sizeof(buf));
-	if (scope == SC_GLOBAL) {
+	if (name_is(b, n, "PASSWORD")) {
 		a->pend_cls = SQL_ADMIN;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET GLOBAL %s changes a server-wide setting", buf);
+		    "SET PASSWORD changes an account");
+	} else if (scope == SC_GLOBAL) {
+		a->pend_cls = SQL_ADMIN;
+		put(a->pend_reason, sizeof(a->pend_reason),
+		    "SET GLOBAL %s changes a server-wide setting", buf);
 	} else if (name_in(b, n, admin_session_vars)) {
 		a->pend_cls = SQL_ADMIN;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET %s changes replication, logging or debugging",
-		         buf);
+		    "SET %s changes replication, logging or debugging", buf);
 	} else if (name_in(b, n, txn_session_vars)) {
 		a->pend_cls = SQL_TXN;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET %s is transaction control", buf);
+		    "SET %s is transaction control", buf);
 	} else if (name_is(b, n, "SQL_MODE")) {
 		a->var = V_SQL_MODE;
 	} else if (name_is(b, n, "CHARACTER_SET_CLIENT")) {
@@ -2281,7 +2490,7 @@ static void set_target(const struct pass *ps, struct set_an *a)
 	} else {
 		a->pend_cls = SQL_SESSION;
 		put(a->pend_reason, sizeof(a->pend_reason),
-		         "SET %s changes a session variable", buf);
+		    "SET %s changes a session variable", buf);
 	}
 }
 
@@ -2291,8 +2500,9 @@ static void set_finish(struct set_an *a)
 	switch (a->var) {
 	case V_SQL_MODE:
 		if (a->value_ok && a->nval > 0)
-			raise(&a->v, SQL_SESSION, "SET sql_mode changes the "
-			                          "session's SQL mode");
+			raise_s(&a->v, SQL_SESSION,
+			        "SET sql_mode changes the "
+			        "session's SQL mode");
 		else
 			raise(&a->v, SQL_UNKNOWN,
 			      "SET sql_mode to a value the classifier cannot "
@@ -2301,9 +2511,10 @@ static void set_finish(struct set_an *a)
 		break;
 	case V_CHARSET:
 		if (a->value_ok && a->nval == 1)
-			raise(&a->v, SQL_SESSION, "SET character_set_client "
-			                          "changes the client character "
-			                          "set");
+			raise_s(&a->v, SQL_SESSION,
+			        "SET character_set_client "
+			        "changes the client character "
+			        "set");
 		else
 			raise(&a->v, SQL_UNKNOWN,
 			      "SET character_set_client to a character set the "
@@ -2329,8 +2540,8 @@ static void names_finish(struct set_an *a)
 /* Feeds one token of a SET statement (idx: its index, depth: the paren
  * level it is at). */
 static void set_feed(const struct pass *ps, struct set_an *a,
-                     const struct tok *cur, const struct tok *n1,
-                     unsigned idx, unsigned depth)
+                     const struct tok *cur, const struct tok *n1, unsigned idx,
+                     unsigned depth)
 {
 	const unsigned char *b;
 	size_t n;
@@ -2364,7 +2575,8 @@ static void set_feed(const struct pass *ps, struct set_an *a,
 			a->names_step = 0;
 			return;
 		}
-		if (depth == 0 && (cur->kind == T_EQ || cur->kind == T_ASSIGN)) {
+		if (depth == 0 &&
+		    (cur->kind == T_EQ || cur->kind == T_ASSIGN)) {
 			set_target(ps, a);
 			a->phase = SP_VALUE;
 			a->nval = 0;
@@ -2375,7 +2587,8 @@ static void set_feed(const struct pass *ps, struct set_an *a,
 			return;
 		}
 		if (a->ntgt == SET_TGT_MAX) {
-			set_bad(a, "SET of something the classifier cannot read");
+			set_bad(a,
+			        "SET of something the classifier cannot read");
 			return;
 		}
 		a->tgt[a->ntgt++] = *cur;
@@ -2457,7 +2670,7 @@ static void set_end(struct set_an *a)
 		break;
 	}
 	if (a->statement && a->inner == 0)
-		raise(&a->v, SQL_UNKNOWN, "SET STATEMENT without FOR");
+		raise_s(&a->v, SQL_UNKNOWN, "SET STATEMENT without FOR");
 }
 
 /* ------------------------------------------------------------ heads */
@@ -2529,20 +2742,21 @@ static void query_head(struct stmt *st, unsigned from, struct verdict *v)
 		i++;
 	switch (hk(st, i)) {
 	case K_SELECT:
-		raise(v, SQL_READ, "SELECT reads rows");
+		raise_s(v, SQL_READ, "SELECT reads rows");
 		return;
 	case K_WITH:
-		raise(v, SQL_READ, "WITH ... SELECT reads rows");
+		raise_s(v, SQL_READ, "WITH ... SELECT reads rows");
 		return;
 	case K_TABLE:
-		raise(v, SQL_READ, "TABLE reads rows");
+		raise_s(v, SQL_READ, "TABLE reads rows");
 		return;
 	case K_VALUES:
-		raise(v, SQL_READ, "VALUES builds rows");
+		raise_s(v, SQL_READ, "VALUES builds rows");
 		return;
 	default:
-		raise(v, SQL_UNKNOWN, "a parenthesis that does not start a "
-		                      "query");
+		raise_s(v, SQL_UNKNOWN,
+		        "a parenthesis that does not start a "
+		        "query");
 		return;
 	}
 }
@@ -2572,8 +2786,9 @@ static void explain_head(struct stmt *st, unsigned from, struct verdict *v,
 			if (is_name(hd(st, i)))
 				i++;
 		} else if (kw == K_FOR && hk(st, i + 1) == K_CONNECTION) {
-			raise(v, SQL_READ, "EXPLAIN FOR CONNECTION shows another "
-			                   "session's plan");
+			raise_s(v, SQL_READ,
+			        "EXPLAIN FOR CONNECTION shows another "
+			        "session's plan");
 			return;
 		} else if (kw == K_FOR && (hk(st, i + 1) == K_SCHEMA ||
 		                           hk(st, i + 1) == K_DATABASE)) {
@@ -2584,17 +2799,17 @@ static void explain_head(struct stmt *st, unsigned from, struct verdict *v,
 		mods = true;
 	}
 	if (i >= HEAD_MAX) {
-		raise(v, SQL_UNKNOWN, "EXPLAIN with more options than the "
-		                      "classifier reads");
+		raise_s(v, SQL_UNKNOWN,
+		        "EXPLAIN with more options than the "
+		        "classifier reads");
 		return;
 	}
 	kw = hk(st, i);
 	if (is_query_start(kw, hd(st, i)->kind)) {
 		query_head(st, i, v);
 		if (v->cls == SQL_READ)
-			put(v->reason, sizeof(v->reason), "%s",
-			         analyze ? "EXPLAIN ANALYZE runs the query"
-			                 : "EXPLAIN shows a query plan");
+			v->why = analyze ? "EXPLAIN ANALYZE runs the query"
+			                 : "EXPLAIN shows a query plan";
 		return;
 	}
 	if (kw == K_UPDATE || kw == K_DELETE) {
@@ -2602,17 +2817,19 @@ static void explain_head(struct stmt *st, unsigned from, struct verdict *v,
 			raise(v, SQL_WRITE, "EXPLAIN ANALYZE runs the %s",
 			      kw_name(kw));
 		} else {
-			raise(v, SQL_READ, "EXPLAIN %s shows a plan without "
-			                   "running it",
+			raise(v, SQL_READ,
+			      "EXPLAIN %s shows a plan without "
+			      "running it",
 			      kw_name(kw));
 			*exempt = i;
 		}
 		return;
 	}
 	if (kw == K_INSERT || kw == K_REPLACE) {
-		raise(v, SQL_WRITE, analyze ? "EXPLAIN ANALYZE runs the %s"
-		                            : "EXPLAIN %s is classified like "
-		                              "the statement itself",
+		raise(v, SQL_WRITE,
+		      analyze ? "EXPLAIN ANALYZE runs the %s"
+		              : "EXPLAIN %s is classified like "
+		                "the statement itself",
 		      kw_name(kw));
 		return;
 	}
@@ -2620,19 +2837,21 @@ static void explain_head(struct stmt *st, unsigned from, struct verdict *v,
 		/* DESCRIBE table [column | 'pattern'] */
 		unsigned r = st->n - i, j = i + 1;
 
-		if (r >= 3 && hd(st, j)->kind == T_DOT && is_name(hd(st, j + 1)))
+		if (r >= 3 && hd(st, j)->kind == T_DOT &&
+		    is_name(hd(st, j + 1)))
 			j += 2;
-		if (st->n == j + 1 && (is_name(hd(st, j)) ||
-		                       hd(st, j)->kind == T_STRING ||
-		                       hd(st, j)->kind == T_DQSTRING))
+		if (st->n == j + 1 &&
+		    (is_name(hd(st, j)) || hd(st, j)->kind == T_STRING ||
+		     hd(st, j)->kind == T_DQSTRING))
 			j++;
 		if (st->n == j) {
-			raise(v, SQL_READ, "DESCRIBE reads table metadata");
+			raise_s(v, SQL_READ, "DESCRIBE reads table metadata");
 			return;
 		}
 	}
-	raise(v, SQL_UNKNOWN, "EXPLAIN of something the classifier cannot "
-	                      "read");
+	raise_s(v, SQL_UNKNOWN,
+	        "EXPLAIN of something the classifier cannot "
+	        "read");
 }
 
 /* MariaDB's ANALYZE <statement> runs the statement; ANALYZE TABLE
@@ -2644,7 +2863,7 @@ static void analyze_head(struct stmt *st, unsigned from, struct verdict *v)
 	if (hk(st, i) == K_NO_WRITE_TO_BINLOG || hk(st, i) == K_LOCAL)
 		i++;
 	if (hk(st, i) == K_TABLE || hk(st, i) == K_TABLES) {
-		raise(v, SQL_ADMIN, "ANALYZE TABLE updates index statistics");
+		raise_s(v, SQL_ADMIN, "ANALYZE TABLE updates index statistics");
 		return;
 	}
 	if (hk(st, i) == K_FORMAT && hd(st, i + 1)->kind == T_EQ)
@@ -2653,8 +2872,7 @@ static void analyze_head(struct stmt *st, unsigned from, struct verdict *v)
 	if (is_query_start(kw, hd(st, i)->kind)) {
 		query_head(st, i, v);
 		if (v->cls == SQL_READ)
-			put(v->reason, sizeof(v->reason),
-			         "ANALYZE runs the query and shows its plan");
+			v->why = "ANALYZE runs the query and shows its plan";
 		return;
 	}
 	if (is_dml(kw)) {
@@ -2662,8 +2880,9 @@ static void analyze_head(struct stmt *st, unsigned from, struct verdict *v)
 		      kw_name(kw));
 		return;
 	}
-	raise(v, SQL_UNKNOWN, "ANALYZE of something the classifier cannot "
-	                      "read");
+	raise_s(v, SQL_UNKNOWN,
+	        "ANALYZE of something the classifier cannot "
+	        "read");
 }
 
 /* CREATE / ALTER / DROP / RENAME: the first object word decides. */
@@ -2677,27 +2896,32 @@ static void ddl_head(const struct pass *ps, struct stmt *st, unsigned from,
 		switch (hk(st, i)) {
 		case K_USER:
 		case K_ROLE:
-			raise(v, SQL_ADMIN, "%s %s manages accounts and "
-			                    "privileges",
+			raise(v, SQL_ADMIN,
+			      "%s %s manages accounts and "
+			      "privileges",
 			      kw_name(verb), kw_name(hk(st, i)));
 			return;
 		case K_SERVER:
-			raise(v, SQL_ADMIN, "%s SERVER defines a connection to "
-			                    "another server",
+			raise(v, SQL_ADMIN,
+			      "%s SERVER defines a connection to "
+			      "another server",
 			      kw_name(verb));
 			return;
 		case K_INSTANCE:
-			raise(v, SQL_ADMIN, "ALTER INSTANCE changes server state");
+			raise_s(v, SQL_ADMIN,
+			        "ALTER INSTANCE changes server state");
 			return;
 		case K_RESOURCE:
-			raise(v, SQL_ADMIN, "%s RESOURCE GROUP changes server "
-			                    "threads",
+			raise(v, SQL_ADMIN,
+			      "%s RESOURCE GROUP changes server "
+			      "threads",
 			      kw_name(verb));
 			return;
 		case K_PREPARE:
 			if (verb == K_DROP) {
-				raise(v, SQL_SESSION, "DROP PREPARE drops a prepared "
-				                      "statement");
+				raise_s(v, SQL_SESSION,
+				        "DROP PREPARE drops a prepared "
+				        "statement");
 				return;
 			}
 			break;
@@ -2715,7 +2939,8 @@ static void ddl_head(const struct pass *ps, struct stmt *st, unsigned from,
 		case K_TABLESPACE:
 		case K_PACKAGE:
 		case K_LOGFILE:
-			raise(v, SQL_DDL, "%s %s changes the schema", kw_name(verb),
+			raise(v, SQL_DDL, "%s %s changes the schema",
+			      kw_name(verb),
 			      tok_show(ps, hd(st, i), buf, sizeof(buf)));
 			return;
 		default:
@@ -2739,18 +2964,32 @@ static size_t unquote(const unsigned char *b, size_t n, unsigned char q,
 			unsigned char e = b[i + 1];
 
 			switch (e) {
-			case 'n': out[o++] = '\n'; break;
-			case 't': out[o++] = '\t'; break;
-			case 'r': out[o++] = '\r'; break;
-			case 'b': out[o++] = '\b'; break;
-			case '0': out[o++] = 0; break;
-			case 'Z': out[o++] = 0x1a; break;
+			case 'n':
+				out[o++] = '\n';
+				break;
+			case 't':
+				out[o++] = '\t';
+				break;
+			case 'r':
+				out[o++] = '\r';
+				break;
+			case 'b':
+				out[o++] = '\b';
+				break;
+			case '0':
+				out[o++] = 0;
+				break;
+			case 'Z':
+				out[o++] = 0x1a;
+				break;
 			case '%':
 			case '_':
 				out[o++] = '\\';
 				out[o++] = e;
 				break;
-			default: out[o++] = e; break;
+			default:
+				out[o++] = e;
+				break;
 			}
 			i += 2;
 			continue;
@@ -2777,29 +3016,32 @@ static void prepare_head(struct pass *ps, struct stmt *st, unsigned from,
 	size_t n, o;
 
 	if (ps->nest > 0) {
-		raise(v, SQL_UNKNOWN, "PREPARE inside a prepared statement");
+		raise_s(v, SQL_UNKNOWN, "PREPARE inside a prepared statement");
 		return;
 	}
 	if (!is_name(hd(st, from + 1)) || hk(st, from + 2) != K_FROM) {
-		raise(v, SQL_UNKNOWN, "PREPARE of something the classifier "
-		                      "cannot read");
+		raise_s(v, SQL_UNKNOWN,
+		        "PREPARE of something the classifier "
+		        "cannot read");
 		return;
 	}
 	if (t->kind == T_AT) {
-		raise(v, SQL_UNKNOWN, "PREPARE ... FROM a variable: the "
-		                      "statement text is not known");
+		raise_s(v, SQL_UNKNOWN,
+		        "PREPARE ... FROM a variable: the "
+		        "statement text is not known");
 		return;
 	}
 	if (st->n != from + 4 ||
 	    (t->kind != T_STRING && t->kind != T_DQSTRING)) {
-		raise(v, SQL_UNKNOWN, "PREPARE of something the classifier "
-		                      "cannot read");
+		raise_s(v, SQL_UNKNOWN,
+		        "PREPARE of something the classifier "
+		        "cannot read");
 		return;
 	}
 	tok_body(ps, t, &b, &n);
 	buf = malloc(n ? n : 1);
 	if (buf == NULL) {
-		raise(v, SQL_UNKNOWN, "out of memory");
+		raise_s(v, SQL_UNKNOWN, "out of memory");
 		return;
 	}
 	o = unquote(b, n, ps->s[t->pos + t->len - 1], false, buf);
@@ -2826,46 +3068,51 @@ static void set_head(struct pass *ps, struct stmt *st, unsigned from,
 
 	if (from != 0) {
 		/* SET STATEMENT ... FOR SET ...: not worth following */
-		raise(v, SQL_UNKNOWN, "SET STATEMENT ... FOR SET");
+		raise_s(v, SQL_UNKNOWN, "SET STATEMENT ... FOR SET");
 		return;
 	}
 	switch (k1) {
 	case K_PASSWORD:
-		raise(v, SQL_ADMIN, "SET PASSWORD changes an account");
+		raise_s(v, SQL_ADMIN, "SET PASSWORD changes an account");
 		return;
 	case K_TRANSACTION:
-		raise(v, SQL_TXN, "SET TRANSACTION sets the next transaction's "
-		                  "characteristics");
+		raise_s(v, SQL_TXN,
+		        "SET TRANSACTION sets the next transaction's "
+		        "characteristics");
 		return;
 	case K_GLOBAL:
 	case K_PERSIST:
 	case K_PERSIST_ONLY:
 		if (k2 == K_TRANSACTION) {
-			raise(v, SQL_ADMIN, "SET GLOBAL TRANSACTION changes the "
-			                    "server default");
+			raise_s(v, SQL_ADMIN,
+			        "SET GLOBAL TRANSACTION changes the "
+			        "server default");
 			return;
 		}
 		break;
 	case K_SESSION:
 	case K_LOCAL:
 		if (k2 == K_TRANSACTION) {
-			raise(v, SQL_TXN, "SET SESSION TRANSACTION sets the "
-			                  "session's transaction "
-			                  "characteristics");
+			raise_s(v, SQL_TXN,
+			        "SET SESSION TRANSACTION sets the "
+			        "session's transaction "
+			        "characteristics");
 			return;
 		}
 		break;
 	case K_ROLE:
-		raise(v, SQL_SESSION, "SET ROLE activates granted roles");
+		raise_s(v, SQL_SESSION, "SET ROLE activates granted roles");
 		return;
 	case K_DEFAULT:
 		if (k2 == K_ROLE) {
-			raise(v, SQL_ADMIN, "SET DEFAULT ROLE changes an account");
+			raise_s(v, SQL_ADMIN,
+			        "SET DEFAULT ROLE changes an account");
 			return;
 		}
 		break;
 	case K_RESOURCE:
-		raise(v, SQL_ADMIN, "SET RESOURCE GROUP changes server threads");
+		raise_s(v, SQL_ADMIN,
+		        "SET RESOURCE GROUP changes server threads");
 		return;
 	default:
 		break;
@@ -2876,8 +3123,9 @@ static void set_head(struct pass *ps, struct stmt *st, unsigned from,
 		struct verdict inner;
 
 		if (a->inner + 4 > HEAD_MAX) {
-			raise(v, SQL_UNKNOWN, "SET STATEMENT with more variables "
-			                      "than the classifier reads");
+			raise_s(v, SQL_UNKNOWN,
+			        "SET STATEMENT with more variables "
+			        "than the classifier reads");
 			return;
 		}
 		verdict_init(&inner);
@@ -2901,8 +3149,8 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		if (simple_kinds[i].kw == kw) {
 			if (ps->nest > 0 && kw == K_DEALLOCATE)
 				break;
-			raise(v, (enum sql_class)simple_kinds[i].cls, "%s",
-			      simple_kinds[i].why);
+			raise_s(v, (enum sql_class)simple_kinds[i].cls,
+			        simple_kinds[i].why);
 			return;
 		}
 	}
@@ -2910,10 +3158,11 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 	case K_SHOW:
 		if (hd(st, from + 1)->w != NULL &&
 		    (hd(st, from + 1)->w->flags & W_SHOW))
-			raise(v, SQL_READ, "SHOW reads server metadata");
+			raise_s(v, SQL_READ, "SHOW reads server metadata");
 		else
-			raise(v, SQL_UNKNOWN, "SHOW %s is not a SHOW statement "
-			                      "the classifier knows",
+			raise(v, SQL_UNKNOWN,
+			      "SHOW %s is not a SHOW statement "
+			      "the classifier knows",
 			      tok_show(ps, hd(st, from + 1), buf, sizeof(buf)));
 		return;
 	case K_DESCRIBE:
@@ -2926,10 +3175,11 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		return;
 	case K_BEGIN:
 		if (r == 1 || (r == 2 && k1 == K_WORK))
-			raise(v, SQL_TXN, "BEGIN starts a transaction");
+			raise_s(v, SQL_TXN, "BEGIN starts a transaction");
 		else
-			raise(v, SQL_UNKNOWN, "BEGIN ... is a compound statement "
-			                      "the classifier does not follow");
+			raise_s(v, SQL_UNKNOWN,
+			        "BEGIN ... is a compound statement "
+			        "the classifier does not follow");
 		return;
 	case K_START:
 		if (k1 == K_TRANSACTION) {
@@ -2941,13 +3191,15 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 				      k == K_SNAPSHOT || k == K_READ ||
 				      k == K_ONLY || k == K_WRITE ||
 				      hd(st, i)->kind == T_COMMA)) {
-					raise(v, SQL_UNKNOWN, "START TRANSACTION with "
-					                      "options the classifier "
-					                      "does not know");
+					raise_s(v, SQL_UNKNOWN,
+					        "START TRANSACTION with "
+					        "options the classifier "
+					        "does not know");
 					return;
 				}
 			}
-			raise(v, SQL_TXN, "START TRANSACTION starts a transaction");
+			raise_s(v, SQL_TXN,
+			        "START TRANSACTION starts a transaction");
 			return;
 		}
 		if (k1 == K_SLAVE || k1 == K_REPLICA || k1 == K_ALL ||
@@ -2956,37 +3208,44 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 			      kw_name(k1));
 			return;
 		}
-		raise(v, SQL_UNKNOWN, "START of something the classifier does "
-		                      "not know");
+		raise_s(v, SQL_UNKNOWN,
+		        "START of something the classifier does "
+		        "not know");
 		return;
 	case K_COMMIT:
 	case K_ROLLBACK:
 		for (i = from + 1; i < st->n; i++) {
 			if (i >= HEAD_MAX || !is_name(hd(st, i))) {
-				raise(v, SQL_UNKNOWN, "%s with options the "
-				                      "classifier does not know",
+				raise(v, SQL_UNKNOWN,
+				      "%s with options the "
+				      "classifier does not know",
 				      kw_name(kw));
 				return;
 			}
 		}
-		raise(v, SQL_TXN, kw == K_COMMIT ? "COMMIT ends the transaction"
-		                                 : "ROLLBACK undoes the "
-		                                   "transaction");
+		raise(v, SQL_TXN,
+		      kw == K_COMMIT ? "COMMIT ends the transaction"
+		                     : "ROLLBACK undoes the "
+		                       "transaction");
 		return;
 	case K_SAVEPOINT:
 		if (r == 2 && is_name(hd(st, from + 1)))
-			raise(v, SQL_TXN, "SAVEPOINT marks a point in the "
-			                  "transaction");
+			raise_s(v, SQL_TXN,
+			        "SAVEPOINT marks a point in the "
+			        "transaction");
 		else
-			raise(v, SQL_UNKNOWN, "SAVEPOINT of something the "
-			                      "classifier cannot read");
+			raise_s(v, SQL_UNKNOWN,
+			        "SAVEPOINT of something the "
+			        "classifier cannot read");
 		return;
 	case K_RELEASE:
 		if (r == 3 && k1 == K_SAVEPOINT && is_name(hd(st, from + 2)))
-			raise(v, SQL_TXN, "RELEASE SAVEPOINT forgets a savepoint");
+			raise_s(v, SQL_TXN,
+			        "RELEASE SAVEPOINT forgets a savepoint");
 		else
-			raise(v, SQL_UNKNOWN, "RELEASE of something the "
-			                      "classifier cannot read");
+			raise_s(v, SQL_UNKNOWN,
+			        "RELEASE of something the "
+			        "classifier cannot read");
 		return;
 	case K_SET:
 		set_head(ps, st, from, v, exempt);
@@ -2995,41 +3254,47 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		if (k1 == K_DATA || k1 == K_XML) {
 			for (i = from + 2; i < from + 6; i++) {
 				if (hk(st, i) == K_LOCAL) {
-					raise(v, SQL_WRITE, "LOAD %s LOCAL inserts rows "
-					                    "from a client file",
+					raise(v, SQL_WRITE,
+					      "LOAD %s LOCAL inserts rows "
+					      "from a client file",
 					      kw_name(k1));
 					return;
 				}
 				if (hk(st, i) == K_INFILE)
 					break;
 			}
-			raise(v, SQL_ADMIN, "LOAD %s INFILE reads a file on the "
-			                    "database server",
+			raise(v, SQL_ADMIN,
+			      "LOAD %s INFILE reads a file on the "
+			      "database server",
 			      kw_name(k1));
 			return;
 		}
 		if (k1 == K_INDEX) {
-			raise(v, SQL_ADMIN, "LOAD INDEX INTO CACHE changes key "
-			                    "caches");
+			raise_s(v, SQL_ADMIN,
+			        "LOAD INDEX INTO CACHE changes key "
+			        "caches");
 			return;
 		}
-		raise(v, SQL_UNKNOWN, "LOAD of something the classifier does "
-		                      "not know");
+		raise_s(v, SQL_UNKNOWN,
+		        "LOAD of something the classifier does "
+		        "not know");
 		return;
 	case K_LOCK:
 	case K_UNLOCK:
 		if (k1 == K_TABLES || k1 == K_TABLE)
-			raise(v, SQL_WRITE, kw == K_LOCK
-			                        ? "LOCK TABLES blocks other sessions"
-			                        : "UNLOCK TABLES releases table "
-			                          "locks");
+			raise(v, SQL_WRITE,
+			      kw == K_LOCK ? "LOCK TABLES blocks other sessions"
+			                   : "UNLOCK TABLES releases table "
+			                     "locks");
 		else if (k1 == K_INSTANCE)
-			raise(v, SQL_ADMIN, "%s INSTANCE changes the server's "
-			                    "backup lock",
+			raise(v, SQL_ADMIN,
+			      "%s INSTANCE changes the server's "
+			      "backup lock",
 			      kw_name(kw));
 		else
-			raise(v, SQL_UNKNOWN, "%s of something the classifier "
-			                      "does not know",
+			raise(v, SQL_UNKNOWN,
+			      "%s of something the classifier "
+			      "does not know",
 			      kw_name(kw));
 		return;
 	case K_CREATE:
@@ -3043,12 +3308,14 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		return;
 	case K_EXECUTE:
 		if (k1 == K_IMMEDIATE)
-			raise(v, SQL_UNKNOWN, "EXECUTE IMMEDIATE runs text the "
-			                      "classifier cannot see");
+			raise_s(v, SQL_UNKNOWN,
+			        "EXECUTE IMMEDIATE runs text the "
+			        "classifier cannot see");
 		else
-			raise(v, SQL_UNKNOWN, "EXECUTE runs a prepared statement "
-			                      "whose text the classifier has not "
-			                      "seen");
+			raise_s(v, SQL_UNKNOWN,
+			        "EXECUTE runs a prepared statement "
+			        "whose text the classifier has not "
+			        "seen");
 		return;
 	case K_DEALLOCATE:
 		raise(v, ps->nest > 0 ? SQL_UNKNOWN : SQL_SESSION,
@@ -3058,12 +3325,14 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		break;
 	}
 	if (t->kind == T_WORD)
-		raise(v, SQL_UNKNOWN, "%s is not a statement the classifier "
-		                      "knows",
+		raise(v, SQL_UNKNOWN,
+		      "%s is not a statement the classifier "
+		      "knows",
 		      tok_show(ps, t, buf, sizeof(buf)));
 	else
-		raise(v, SQL_UNKNOWN, "a statement that does not start with a "
-		                      "keyword");
+		raise_s(v, SQL_UNKNOWN,
+		        "a statement that does not start with a "
+		        "keyword");
 }
 
 /* ------------------------------------------------------------ passes */
@@ -3077,8 +3346,8 @@ static void stmt_begin(struct stmt *st)
 	st->dml_first = 0;
 	st->dml_kw = 0;
 	st->pend_arity = false;
-	st->p1 = end_tok;
-	st->p2 = end_tok;
+	st->p1 = &end_tok;
+	st->p2 = &end_tok;
 	st->set.on = false;
 	verdict_init(&st->trap);
 	memset(&st->fr[0], 0, sizeof(st->fr[0]));
@@ -3103,7 +3372,7 @@ static void stmt_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 	scan_token(ps, st, cur, n1, n2);
 	track_parens(ps, st, cur, n1);
 	st->p2 = st->p1;
-	st->p1 = *cur;
+	st->p1 = cur;
 }
 
 static void stmt_finish(struct pass *ps, struct stmt *st)
@@ -3123,19 +3392,24 @@ static void stmt_finish(struct pass *ps, struct stmt *st)
 		raise(&v, SQL_WRITE, "%s modifies data", kw_name(st->dml_kw));
 	ps->flags |= st->flags;
 	if (!ps->any || v.cls > ps->v.cls) {
-		ps->v = v;
+		verdict_set(&ps->v, &v);
 		ps->worst = ps->statements;
 		ps->any = true;
 	}
 }
 
 /* Lexes and analyses the whole text once under one scenario. */
+/* Tokens are lexed into a ring: the one being looked at, two after it
+ * and (through st->p1, st->p2) two before it stay valid. */
+#define RING 8
+
 static void run_pass(struct pass *ps, struct lexer *lx, struct scenario sc,
                      const struct gates *known)
 {
 	struct stmt *st = &ps->st;
-	struct tok w[3];
-	unsigned i;
+	struct tok ring[RING];
+	const struct tok *cur;
+	unsigned at, i;
 
 	ps->statements = 0;
 	ps->worst = 0;
@@ -3143,61 +3417,67 @@ static void run_pass(struct pass *ps, struct lexer *lx, struct scenario sc,
 	ps->any = false;
 	verdict_init(&ps->v);
 	lex_init(lx, ps->s, ps->len, sc, known);
-	for (i = 0; i < 3; i++) {
-		if (i > 0 && (w[i - 1].kind == T_END || w[i - 1].kind == T_ERROR))
-			w[i] = w[i - 1];
+	lex_next(lx, &ring[0]);
+	for (i = 1; i < 3; i++) {
+		if (ring[i - 1].kind == T_END || ring[i - 1].kind == T_ERROR)
+			ring[i] = ring[i - 1];
 		else
-			lex_next(lx, &w[i]);
+			lex_next(lx, &ring[i]);
 	}
 	stmt_begin(st);
-	for (;;) {
-		if (w[0].kind == T_ERROR) {
+	for (at = 0;; at++) {
+		const struct tok *last = &ring[(at + 2) % RING];
+
+		cur = &ring[at % RING];
+		if (cur->kind == T_ERROR) {
 			ps->v.cls = SQL_UNKNOWN;
-			put(ps->v.reason, sizeof(ps->v.reason), "%s",
-			         lx->err ? lx->err : "unreadable text");
+			ps->v.why = lx->err ? lx->err : "unreadable text";
 			ps->any = true;
 			ps->worst = 0;
 			return;
 		}
-		if (w[0].kind == T_SEMI || w[0].kind == T_END) {
+		if (cur->kind == T_SEMI || cur->kind == T_END) {
 			stmt_finish(ps, st);
-			if (w[0].kind == T_END)
+			if (cur->kind == T_END)
 				break;
 			stmt_begin(st);
 		} else {
-			stmt_token(ps, st, &w[0], &w[1], &w[2]);
+			stmt_token(ps, st, cur, &ring[(at + 1) % RING], last);
 		}
-		w[0] = w[1];
-		w[1] = w[2];
-		if (w[1].kind == T_END || w[1].kind == T_ERROR)
-			w[2] = w[1];
+		if (last->kind == T_END || last->kind == T_ERROR)
+			ring[(at + 3) % RING] = *last;
 		else
-			lex_next(lx, &w[2]);
+			lex_next(lx, &ring[(at + 3) % RING]);
 	}
 	if (ps->statements == 0) {
 		ps->v.cls = SQL_UNKNOWN;
-		put(ps->v.reason, sizeof(ps->v.reason),
-		         "empty statement (only comments or whitespace)");
+		ps->v.why = "empty statement (only comments or whitespace)";
 		ps->any = true;
 	}
 }
 
 /* The outcome of one pass, kept while others run. */
 struct outcome {
-	enum sql_class cls;
+	struct verdict v;
 	unsigned flags, statements, worst;
-	char reason[CLASSIFY_REASON_MAX];
 };
 
 static void keep(struct outcome *o, const struct pass *ps, bool first)
 {
-	if (first || ps->v.cls > o->cls) {
-		o->cls = ps->v.cls;
+	if (first || ps->v.cls > o->v.cls) {
+		verdict_set(&o->v, &ps->v);
 		o->statements = ps->statements;
 		o->worst = ps->worst;
-		memcpy(o->reason, ps->v.reason, sizeof(o->reason));
 	}
 	o->flags |= ps->flags;
+}
+
+/* o ends as unknown, whatever the passes said. */
+static void give_up(struct outcome *o, const char *why)
+{
+	o->v.cls = SQL_UNKNOWN;
+	o->v.why = why;
+	o->worst = 0;
 }
 
 static void gates_union(struct gates *dst, const struct gates *src)
@@ -3229,7 +3509,7 @@ static void classify_text(const unsigned char *s, size_t n,
 	struct scenario sc;
 	unsigned f, i;
 
-	memset(&o, 0, sizeof(o));
+	o.flags = 0;
 	memset(known, 0, sizeof(known));
 	ps.s = s;
 	ps.len = n;
@@ -3243,51 +3523,48 @@ static void classify_text(const unsigned char *s, size_t n,
 	sc.version = (unsigned long)-1;
 	run_pass(&ps, &lx, sc, NULL);
 	keep(&o, &ps, true);
-	if (lx.flavoured && o.cls != SQL_UNKNOWN) {
+	if (lx.flavoured && o.v.cls != SQL_UNKNOWN) {
 		gates_union(&known[FL_MYSQL], &lx.seen[FL_MYSQL]);
 		sc.fl = FL_MARIADB;
 		run_pass(&ps, &lx, sc, NULL);
 		keep(&o, &ps, false);
 		gates_union(&known[FL_MARIADB], &lx.seen[FL_MARIADB]);
-		if (known[0].overflow || known[1].overflow) {
-			o.cls = SQL_UNKNOWN;
-			put(o.reason, sizeof(o.reason),
-			         "more than %d server versions named in "
-			         "version-gated comments",
-			         MAX_GATES);
-			o.worst = 0;
-		}
+		if (known[0].overflow || known[1].overflow)
+			give_up(&o, "more than eight server versions named in "
+			            "version-gated comments");
 		/* Every other outcome: a server older than each gate. */
-		for (f = 0; f < 2 && o.cls != SQL_UNKNOWN; f++) {
-			for (i = 0; i < known[f].n && o.cls != SQL_UNKNOWN;
+		for (f = 0; f < 2 && o.v.cls != SQL_UNKNOWN; f++) {
+			for (i = 0; i < known[f].n && o.v.cls != SQL_UNKNOWN;
 			     i++) {
 				sc.fl = (enum flavour)f;
 				sc.version = known[f].v[i] - 1;
 				run_pass(&ps, &lx, sc, known);
 				keep(&o, &ps, false);
-				if (lx.unknown_gate) {
-					o.cls = SQL_UNKNOWN;
-					put(o.reason, sizeof(o.reason),
-					         "version-gated comments nested in a "
-					         "way the classifier does not "
-					         "follow");
-					o.worst = 0;
-				}
+				if (lx.unknown_gate)
+					give_up(&o,
+					        "version-gated comments nested "
+					        "in a way the classifier does "
+					        "not follow");
 			}
 		}
 	}
 
-	out->cls = o.cls;
+	out->cls = o.v.cls;
 	out->flags = o.flags;
 	out->statements = o.statements;
 	if (o.statements > 1)
 		out->flags |= CLASSIFY_MULTI;
-	if (o.statements > 1 && o.worst > 0)
-		put(out->reason, sizeof(out->reason),
-		         "statement %u of %u: %s", o.worst, o.statements,
-		         o.reason);
-	else
-		put(out->reason, sizeof(out->reason), "%s", o.reason);
+	if (o.statements > 1 && o.worst > 0) {
+		put(out->reason, sizeof(out->reason), "statement %u of %u: %s",
+		    o.worst, o.statements, o.v.why);
+	} else {
+		size_t len = strlen(o.v.why);
+
+		if (len >= sizeof(out->reason))
+			len = sizeof(out->reason) - 1;
+		memcpy(out->reason, o.v.why, len);
+		out->reason[len] = 0;
+	}
 }
 
 void proxy_classify(const char *sql, size_t len,

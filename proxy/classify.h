@@ -13,10 +13,15 @@
  * LOAD_FILE(), locking reads, stored function calls, sequences, ...).
  *
  * Deliberately absent: a full SQL grammar, DELIMITER (a client command) and
- * any knowledge of the schema; names of prepared statements are not
- * tracked, so EXECUTE is unknown. The lexer assumes a client character set
- * in which bytes below 0x80 always stand for themselves (see
- * sql_charset_id_lexable()).
+ * any knowledge of the schema (a view may call a stored function; the
+ * classifier cannot see that); names of prepared statements are not
+ * tracked, so EXECUTE is unknown. Assumptions, each enforced where the
+ * classifier can see it: the server is MySQL >= 5.7 or MariaDB >= 10.0 not
+ * running sql_mode=ORACLE (SET sql_mode to anything the classifier cannot
+ * check is unknown), and the client character set is one in which bytes
+ * below 0x80 always stand for themselves (see sql_charset_id_lexable();
+ * SET NAMES to any other set is unknown). A NUL byte outside a string
+ * literal makes the text unknown: the server stops parsing there.
  */
 #ifndef AGENTGATE_PROXY_CLASSIFY_H
 #define AGENTGATE_PROXY_CLASSIFY_H

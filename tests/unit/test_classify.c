@@ -296,8 +296,14 @@ static const struct ccase comments[] = {
 	{"SELECT 1 */", 0, R, NULL},
 	{"SELECT 1 /*+ MAX_EXECUTION_TIME(100) */", 0, R, NULL},
 	{"SELECT /*+ BKA(t) */ a FROM t; DROP TABLE t", 0, DD, NULL},
-	{"SELECT /*+ x '*/ ; DROP TABLE t; -- ' */", 0, DD, NULL},
+	/* a hint scanner that knows quotes would end this one later */
+	{"SELECT /*+ '*/ ' */; DROP TABLE t; -- '", 0, UN, "hint"},
+	{"SELECT /*+ x '*/ ; DROP TABLE t; -- ' */", 0, UN, NULL},
 	{"SELECT /*+ SET_VAR(x='\\*/') */ 1", 0, UN, "backslash"},
+	{"SELECT /*+ \\*/ 1", 0, UN, NULL},
+	{"SELECT /*+ QB_NAME(`q`) */ 1", 0, UN, NULL},
+	{"SELECT /*+ QB_NAME(q) NO_RANGE_OPTIMIZATION(t) */ 1", 0, R, NULL},
+	{"SELECT /* '\\ */ 1", 0, R, NULL},
 	{"/* only a comment */", 0, UN, "empty statement"},
 	{"-- only a comment", 0, UN, "empty statement"},
 	{"#", 0, UN, "empty statement"},
@@ -508,6 +514,8 @@ static const struct ccase files[] = {
 	{"LOAD XML LOCAL INFILE 'x' INTO TABLE t", 0, WR, NULL},
 	{"CREATE TABLE t (a INT) DATA DIRECTORY = '/var/tmp'", 0, AD,
 	 "DIRECTORY"},
+	{"ALTER TABLE t INDEX DIRECTORY = '/var/tmp'", 0, AD, NULL},
+	{"SELECT directory FROM files", 0, R, NULL},
 };
 
 static void test_files(void **state)
@@ -767,6 +775,7 @@ static const struct ccase sets[] = {
 	{"SET @sql_mode = 'ORACLE'", 0, SE, NULL},
 	{"SET PASSWORD = 'x'", 0, AD, "PASSWORD"},
 	{"SET PASSWORD FOR u = PASSWORD('x')", 0, AD, NULL},
+	{"SET @x = 1, PASSWORD = 'x'", 0, AD, NULL},
 	{"SET ROLE r", 0, SE, "ROLE"},
 	{"SET ROLE NONE", 0, SE, NULL},
 	{"SET DEFAULT ROLE r FOR u", 0, AD, NULL},
@@ -992,8 +1001,29 @@ static const struct ccase functions[] = {
 	{"SELECT ANY_VALUE(a) FROM t", 0, WR, NULL},
 	{"SELECT REGEXP_LIKE('a', 'b')", 0, WR, NULL},
 	{"SELECT PASSWORD('x')", 0, WR, NULL},
+	/* server: JSON_TABLE is a table only in a FROM clause; elsewhere
+	 * MariaDB looks up a stored function json_table() */
 	{"SELECT JSON_TABLE('[]', '$[*]' COLUMNS (a INT PATH '$'))", 0, WR,
 	 NULL},
+	{"SELECT * FROM JSON_TABLE('[3]', '$[*]' COLUMNS (v INT PATH '$')) jt",
+	 0, R, NULL},
+	{"SELECT jt.* FROM j, JSON_TABLE(j.doc, '$[*]' COLUMNS (v INT PATH "
+	 "'$', w VARCHAR(10) PATH '$.w', o FOR ORDINALITY, NESTED PATH '$.x' "
+	 "COLUMNS (y INT PATH '$'))) AS jt",
+	 0, R, NULL},
+	{"SELECT * FROM j LEFT JOIN JSON_TABLE(j.doc, '$[*]' COLUMNS (v INT "
+	 "PATH '$')) jt ON TRUE",
+	 0, R, NULL},
+	{"SELECT * FROM (SELECT 1 FROM j, JSON_TABLE(j.doc, '$' COLUMNS (v INT "
+	 "PATH '$')) a) b",
+	 0, R, NULL},
+	{"SELECT EXTRACT(DAY FROM json_table(1))", 0, WR, NULL},
+	{"SELECT * FROM j WHERE id = 1 , json_table(1)", 0, WR, NULL},
+	{"SELECT a FROM j UNION SELECT json_table(1)", 0, WR, NULL},
+	{"SELECT a FROM j, t ORDER BY a, json_table(1)", 0, WR, NULL},
+	{"DELETE FROM json_table(1)", 0, WR, NULL},
+	{"SELECT * FROM (j, JSON_TABLE(j.doc, '$' COLUMNS (v INT PATH '$')) a)",
+	 0, WR, NULL},
 	{"SELECT LASTVAL(s)", 0, WR, NULL},
 	{"SELECT LATERAL(1)", 0, WR, NULL},
 	{"SELECT SLEEP(1)", 0, R, NULL},
