@@ -94,7 +94,7 @@ struct verdict {
 	bool classified;
 	enum sql_class cls;
 	enum policy_action action;
-	char reason[CLASSIFY_REASON_MAX + 32];
+	char reason[CLASSIFY_REASON_MAX + 64];
 };
 
 struct backend_conn {
@@ -149,6 +149,10 @@ struct session {
 	uint8_t seq;             /* next sequence id towards the client */
 	uint8_t scramble[MYSQL_SCRAMBLE_LEN];
 	uint32_t caps;           /* capabilities agreed with the client */
+	/* The backend accepts several statements in one COM_QUERY: from
+	 * CLIENT_MULTI_STATEMENTS at login, then COM_SET_OPTION. */
+	bool multi_statements;
+	int pending_set_option;  /* option of a COM_SET_OPTION in flight, or -1 */
 	uint8_t charset;
 	char *connection;        /* MySQL user name = connection name */
 	char *database;          /* database asked for at login, or NULL */
@@ -218,7 +222,7 @@ struct prepared {
 	char *sql;
 	size_t len;
 	enum sql_class cls;  /* classified at prepare time */
-	char reason[CLASSIFY_REASON_MAX + 32];
+	char reason[CLASSIFY_REASON_MAX + 64];
 	uint16_t n_params;
 	uint8_t *types;      /* 2 bytes per parameter, from the last bind */
 	uint8_t *long_data;  /* bitmap: parameters sent as long data */

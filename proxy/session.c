@@ -310,6 +310,7 @@ void session_accept(struct proxy *p, const struct cfg_listener *l, int fd,
 	s->proxy = p;
 	s->listener = l;
 	s->state = SESSION_GREETING;
+	s->pending_set_option = -1;
 	s->conn_id = ++p->next_conn_id;
 	s->started_ms = core_mono_ms();
 	core_uuid(s->id);
@@ -714,6 +715,7 @@ static void on_login_message(struct session *s)
 	s->seq = s->cmd_seq;
 	s->caps = r.capabilities &
 	          (GATEWAY_CAPABILITIES | (s->tls ? CLIENT_SSL : 0));
+	s->multi_statements = s->caps & CLIENT_MULTI_STATEMENTS;
 	s->charset = r.charset ? r.charset : CHARSET_UTF8MB4_GENERAL_CI;
 	if (!sql_charset_id_lexable(s->charset)) {
 		/* In these character sets a multi-byte character may end in a
@@ -1117,7 +1119,15 @@ static void dispatch(struct session *s)
 		s->pending_prepare = core_xstrndup((const char *)p + 1, len - 1);
 		s->pending_prepare_len = len - 1;
 		s->pending_verdict = s->verdict;
-		s->verdict.action = POLICY_ALLOW;
+		if (s->verdict.action != POLICY_ALLOW) {
+			/* The record says why this prepare ran although the class
+			 * is not allowed outright. */
+			s->verdict.action = POLICY_ALLOW;
+			snprintf(s->verdict.reason, sizeof s->verdict.reason,
+			         "%.*s; prepare only: each execution needs %s",
+			         CLASSIFY_REASON_MAX - 1, s->pending_verdict.reason,
+			         policy_action_name(s->pending_verdict.action));
+		}
 		forward(s, RESP_PREPARE, false, true, p + 1, len - 1);
 		return;
 	case COM_STMT_EXECUTE: {
@@ -1172,9 +1182,28 @@ static void dispatch(struct session *s)
 		return;
 	}
 	case COM_PING:
-	case COM_SET_OPTION:
 		forward(s, RESP_OK, false, false, NULL, 0);
 		return;
+	case COM_SET_OPTION: {
+		struct cursor c;
+		uint8_t h;
+		uint16_t opt;
+		cursor_init(&c, p, len);
+		if (!rd_u8(&c, &h) || !rd_u16le(&c, &opt) || c.len != c.pos ||
+		    (opt != MYSQL_OPTION_MULTI_STATEMENTS_ON &&
+		     opt != MYSQL_OPTION_MULTI_STATEMENTS_OFF)) {
+			send_err(s, ER_UNKNOWN_COM_ERROR, "08S01",
+			         "agentgate: malformed COM_SET_OPTION");
+			return;
+		}
+		classify_fixed(s, SQL_SESSION,
+		               opt == MYSQL_OPTION_MULTI_STATEMENTS_ON
+		                   ? "COM_SET_OPTION turns multi-statements on"
+		                   : "COM_SET_OPTION turns multi-statements off");
+		s->pending_set_option = opt;
+		decide(s, RESP_OK, false, NULL, 0);
+		return;
+	}
 	case COM_STATISTICS:
 		forward(s, RESP_RAW, false, false, NULL, 0);
 		return;
@@ -1354,6 +1383,11 @@ static void command_done(struct session *s)
 			s->pending_prepare = NULL;
 		}
 	}
+	if (s->cmd_byte == COM_SET_OPTION && !r->is_error &&
+	    s->pending_set_option >= 0)
+		s->multi_statements =
+		    s->pending_set_option == MYSQL_OPTION_MULTI_STATEMENTS_ON;
+	s->pending_set_option = -1;
 	free(s->pending_prepare);
 	s->pending_prepare = NULL;
 	set_state(s, SESSION_READY);

@@ -5,12 +5,15 @@
  * compares what comes back byte for byte (SHA-256 over every row, column
  * metadata, affected rows and error codes): plain queries, a result larger
  * than 100 MB read with mysql_use_result (streamed), prepared statements
- * with and without a cursor, multi-statements, a query above 16 MiB (packet
- * continuation) and server errors.
+ * with and without a cursor, multi-statements (also switched off and on with
+ * COM_SET_OPTION), a query above 16 MiB (packet continuation), server
+ * errors, and a refused LOAD DATA LOCAL INFILE.
  *
  * Usage: agclient GW_HOST GW_PORT CONNECTION TOKEN_FILE CA_FILE
  *                 DB_HOST DB_PORT DB_USER DB_PASSWORD_FILE DATABASE [BIG_MB
- *                 [stream-only]]
+ *                 [stream-only | policy-prepare | policy-execute]]
+ * stream-only runs just the large result; policy-STAGE runs the prepared
+ * statement checks for an agent whose policy refuses writes at STAGE.
  * Prints one line per check and "N passed, M failed" last; exits non-zero
  * when a check failed.
  */
@@ -59,6 +62,7 @@ struct digest {
 	unsigned long long rows;
 	unsigned long long affected;
 	unsigned int err;
+	int stage; /* prepared statements: 1 prepare, 2 execute, 3 fetch */
 	char errmsg[512];
 	unsigned char out[32];
 };
@@ -190,8 +194,10 @@ static void run_prepared(MYSQL *m, const char *sql, long long param,
 	int rc;
 
 	d_init(d);
+	d->stage = 1;
 	if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0)
 		goto err;
+	d->stage = 2;
 	mysql_stmt_attr_set(st, STMT_ATTR_CURSOR_TYPE, &type);
 	if (cursor)
 		mysql_stmt_attr_set(st, STMT_ATTR_PREFETCH_ROWS, &prefetch);
@@ -217,6 +223,7 @@ static void run_prepared(MYSQL *m, const char *sql, long long param,
 	out[1].is_null = &is_null[1];
 	if (mysql_stmt_bind_result(st, out) != 0)
 		goto err;
+	d->stage = 3;
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		d->rows++;
 		d_add(d, &id, sizeof id);
@@ -248,6 +255,79 @@ static void compare_prepared(MYSQL *gw, MYSQL *db, const char *name,
 		return;
 	}
 	check(d_same(&a, &b, why, sizeof why), name, why);
+}
+
+/* COM_SET_OPTION: multi-statements off and on again, on both sides. */
+static void set_option_checks(MYSQL *gw, MYSQL *db)
+{
+	int a = mysql_set_server_option(gw, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+	int b = mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
+
+	check(a == 0 && b == 0, "COM_SET_OPTION multi-statements off",
+	      a ? mysql_error(gw) : NULL);
+	compare(gw, db, "multi-statement refused after COM_SET_OPTION off",
+	        "SELECT 1; SELECT 2", 0, 1064);
+	compare(gw, db, "single statement runs with multi-statements off",
+	        "SELECT 3", 0, 0);
+	a = mysql_set_server_option(gw, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+	b = mysql_set_server_option(db, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+	check(a == 0 && b == 0, "COM_SET_OPTION multi-statements on",
+	      a ? mysql_error(gw) : NULL);
+	compare(gw, db, "multi-statement runs after COM_SET_OPTION on",
+	        "SELECT 1; SELECT 2", 0, 0);
+}
+
+/* The gateway never lets the backend ask the client for a local file: the
+ * statement fails, no row is loaded and the session stays usable. */
+static void local_infile_check(MYSQL *gw)
+{
+	static const char count[] = "SELECT COUNT(*) FROM customers";
+	struct digest before, after;
+	char why[1200];
+	int rc = mysql_query(gw, "LOAD DATA LOCAL INFILE '/etc/hostname' "
+	                         "INTO TABLE customers");
+
+	check(rc != 0, "LOAD DATA LOCAL INFILE fails through the gateway",
+	      rc ? NULL : "it succeeded");
+	run_query(gw, count, sizeof count - 1, 0, &before);
+	check(before.err == 0 && before.rows == 1,
+	      "session usable after LOAD DATA LOCAL INFILE", before.errmsg);
+	run_query(gw, count, sizeof count - 1, 0, &after);
+	check(d_same(&before, &after, why, sizeof why),
+	      "no row loaded by LOAD DATA LOCAL INFILE", why);
+}
+
+/* Under a policy that refuses writes: a prepared read runs and returns what
+ * MariaDB returns; a prepared write is refused (1142) at the stage the
+ * policy decides (deny: at prepare; review: at each execute) and the row
+ * does not change. */
+static void policy_checks(MYSQL *gw, MYSQL *db, const char *want_stage)
+{
+	static const char row[] = "SELECT name FROM customers WHERE id = 1";
+	struct digest w, before, after;
+	char why[1200];
+	int stage = !strcmp(want_stage, "prepare") ? 1 : 2;
+
+	compare_prepared(gw, db, "prepared read runs under the policy",
+	                 "SELECT id, name FROM customers WHERE id > ? ORDER BY id",
+	                 1, 0);
+	compare_prepared(gw, db, "prepared read with a cursor runs",
+	                 "SELECT id, name FROM customers WHERE id > ? ORDER BY id",
+	                 0, 1);
+	run_query(db, row, sizeof row - 1, 0, &before);
+	run_prepared(gw, "UPDATE customers SET name = CONCAT(name, '!') WHERE id = ?",
+	             1, 0, &w);
+	snprintf(why, sizeof why, "error %u at stage %d: %s", w.err, w.stage,
+	         w.errmsg);
+	check(w.err == 1142 && strstr(w.errmsg, "agentgate") != NULL,
+	      "prepared write refused with 1142", why);
+	check(w.stage == stage, stage == 1 ? "prepared write refused at prepare"
+	                                   : "prepared write refused at execute",
+	      why);
+	run_query(db, row, sizeof row - 1, 0, &after);
+	check(d_same(&before, &after, why, sizeof why),
+	      "the refused prepared write changed nothing", why);
+	compare(gw, db, "session usable after the refusal", "SELECT 42", 0, 0);
 }
 
 static MYSQL *connect_to(const char *host, unsigned int port,
@@ -304,6 +384,10 @@ int main(int argc, char **argv)
 	check(mysql_get_ssl_cipher(gw) != NULL, "gateway session uses TLS", NULL);
 	if (argc > 12 && !strcmp(argv[12], "stream-only"))
 		goto stream;
+	if (argc > 12 && !strncmp(argv[12], "policy-", 7)) {
+		policy_checks(gw, db, argv[12] + 7);
+		goto done;
+	}
 	compare(gw, db, "current database is the connection's default",
 	        "SELECT DATABASE()", 0, 0);
 	compare(gw, db, "simple select", "SELECT * FROM customers ORDER BY id", 0, 0);
@@ -327,6 +411,8 @@ int main(int argc, char **argv)
 	                 "SELECT id, name FROM customers WHERE id > ? ORDER BY id", 0, 1);
 	compare_prepared(gw, db, "prepared statement error",
 	                 "SELECT id, name FROM no_such_table WHERE id > ?", 1, 0);
+	set_option_checks(gw, db);
+	local_infile_check(gw);
 	{
 		/* A query text above 16 MiB crosses a packet continuation. */
 		size_t n = 17u << 20;
@@ -349,6 +435,7 @@ stream:
 	         big_mb * 1024);
 	compare(gw, db, "large streamed result", sql, 1, 0);
 	compare(gw, db, "still usable after the large result", "SELECT 42", 0, 0);
+done:
 	mysql_close(gw);
 	mysql_close(db);
 	free(token);

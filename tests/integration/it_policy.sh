@@ -3,7 +3,7 @@
 # policy every non-read statement of data/nonread.sql is refused with 1142
 # and nothing changes on the backend (table checksums and the binary log
 # position stay put); reads return exactly what MariaDB returns; prepared
-# statements follow their prepared class; the default policy asks for review
+# statements (SQL-level and binary protocol) follow their prepared class; the default policy asks for review
 # of writes; a policy change applies to live sessions at once; read-only
 # sessions run on the connection's read-only credential; every decision is
 # recorded with its statement.
@@ -65,6 +65,28 @@ got=$(pgq "SELECT class, status, error_code, policy FROM statements WHERE sql_te
 assert_eq "class, status, error and deciding rule recorded" "write|refused|1142|agent alpha on *" "$got"
 got=$(pgq "SELECT class, decision FROM statements WHERE sql_text = 'SHOW TABLES'")
 assert_eq "allowed reads recorded with class and decision" "read|allow" "$got"
+
+# The binary protocol (the C client library): a prepared write is refused
+# at prepare when its class is denied, at execute when it needs review;
+# prepared reads return what MariaDB returns.
+agclient_policy() {
+	printf '%s\n' "$1" >"$T/ps.token"
+	"$AGENTGATE_AGCLIENT" 127.0.0.1 "$AGENTGATE_GATEWAY_PORT" orders "$T/ps.token" \
+		"$AGENTGATE_TEST_CA" 127.0.0.1 "$AGENTGATE_MARIADB_PORT" "$AGENTGATE_MARIADB_RW_USER" \
+		"$AGENTGATE_MARIADB_RW_PASSWORD_FILE" "$AGENTGATE_MARIADB_DATABASE" 0 "$2" 2>&1 || true
+}
+for who in "alpha:$A:prepare" "beta:$B:execute"; do
+	out=$(agclient_policy "$(echo "$who" | cut -d: -f2)" "policy-${who##*:}")
+	echo "$out" | grep -E '^(ok|not ok)' | sed "s/^/  agclient ${who%%:*}: /"
+	assert_eq "${who%%:*}: binary-protocol policy checks pass" "0" "$(echo "$out" | grep -c '^not ok' || true)"
+	assert_contains "${who%%:*}: write refused at ${who##*:}" "$out" "ok - prepared write refused at ${who##*:}"
+done
+got=$(wait_pg "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_PREPARE' AND decision = 'deny' AND sql_text LIKE 'UPDATE customers SET name = CONCAT%'" 1)
+assert_eq "the refused prepare is recorded" "1" "$got"
+got=$(wait_pg "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_EXECUTE' AND decision = 'review' AND sql_text LIKE 'UPDATE customers SET name = CONCAT%' AND params = '[1]'" 1)
+assert_eq "the refused execute is recorded with its parameters" "1" "$got"
+got=$(pgq "SELECT decision, reason LIKE '%prepare only: each execution needs review' FROM statements WHERE command_name = 'COM_STMT_PREPARE' AND decision <> 'deny' AND sql_text LIKE 'UPDATE customers SET name = CONCAT%'")
+assert_eq "a prepare that needs review per execution says so in its record" "allow|t" "$got"
 
 # Beta has the default policy: writes need review (not available yet).
 out=$(gwsql "$B" orders -N -B -e "UPDATE customers SET name = name WHERE id = 1" 2>&1 || true)

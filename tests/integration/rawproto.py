@@ -191,6 +191,8 @@ for cmd, code, text, name in [
         (b"\x08\x00", 1227, "COM_SHUTDOWN is not allowed", "COM_SHUTDOWN refused"),
         (b"\x0c\x01\0\0\0", 1227, "COM_PROCESS_KILL is not allowed", "COM_PROCESS_KILL refused"),
         (b"\x1e\0\0", 1227, "COM_BINLOG_DUMP_GTID is not allowed", "COM_BINLOG_DUMP_GTID refused"),
+        (b"\x1b\x07\x00", 1047, "malformed COM_SET_OPTION", "COM_SET_OPTION with an unknown option refused"),
+        (b"\x1b\x00", 1047, "malformed COM_SET_OPTION", "truncated COM_SET_OPTION refused"),
         (b"\x99", 1047, "unknown command 0x99", "unknown command refused")]:
     s.sendall(packet(cmd, 0))
     expect_err(s, code, text, name)
