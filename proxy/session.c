@@ -93,6 +93,11 @@ static void set_state(struct session *s, enum session_state to)
 	log_debug("session %s: %s -> %s", s->id, state_names[s->state],
 	          state_names[to]);
 	s->state = to;
+	/* The command has been forwarded or answered: do not keep a large
+	 * command's buffer for the session's life. */
+	if ((to == SESSION_READY || to == SESSION_COMMAND) &&
+	    s->cmd.cap > CMD_BUFFER_KEEP)
+		core_buf_free(&s->cmd);
 }
 
 static void client_read_cb(struct bufferevent *bev, void *arg);
@@ -1333,8 +1338,9 @@ static void process_commands(struct session *s)
 		evtimer_del(s->timer);
 		dispatch(s);
 		s->last_activity_ms = core_mono_ms();
-		/* Do not keep a large command's buffer for the session's life. */
-		if (s->cmd.cap > CMD_BUFFER_KEEP)
+		/* Refused or answered at once: do not keep a large command's
+		 * buffer. A command waiting for its record still needs it. */
+		if (s->state == SESSION_READY && s->cmd.cap > CMD_BUFFER_KEEP)
 			core_buf_free(&s->cmd);
 		if (s->state == SESSION_READY)
 			arm_ready_timer(s);

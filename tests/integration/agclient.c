@@ -427,6 +427,17 @@ int main(int argc, char **argv)
 		run_query(db, q, off, 0, &b);
 		check(d_same(&a, &b, why, sizeof why) && a.rows == 1,
 		      "17 MiB query (continuation packets)", why);
+		/* A write above 1 MiB waits for its durable record with the
+		 * whole command kept. */
+		off = (size_t)sprintf(q, "UPDATE customers SET name = name WHERE "
+		                         "LENGTH('");
+		memset(q + off, 'w', 2u << 20);
+		off += 2u << 20;
+		off += (size_t)sprintf(q + off, "') = 1 OR id = 1");
+		run_query(gw, q, off, 0, &a);
+		run_query(db, q, off, 0, &b);
+		check(d_same(&a, &b, why, sizeof why) && a.err == 0,
+		      "2 MiB write (recorded durably, then forwarded whole)", why);
 		free(q);
 	}
 stream:
