@@ -29,9 +29,18 @@
  * server, including the names that only count as built-ins when "(" follows
  * directly or with a given number of arguments.
  *
- * Deliberately absent: a SQL grammar, schema knowledge, DELIMITER, and
- * compound statements (BEGIN ... END bodies are split on ";" like
- * everything else, which leaves their fragments unknown).
+ * Compound bodies of CREATE PROCEDURE / FUNCTION / TRIGGER / EVENT as the
+ * first statement are followed far enough to know where the statement may
+ * end (see "compound bodies" below); any other compound statement (BEGIN
+ * NOT ATOMIC, IF, ... at top level, ALTER EVENT ... DO BEGIN) is split on
+ * ";" like everything else, which leaves its fragments unknown.
+ *
+ * Speed on long texts. The classifier runs on the gateway's event loop, so
+ * a statement of 64 MiB must not hold it for long: literal and comment
+ * bodies are crossed with memchr, and deep inside a statement long lists
+ * of literals and rows of literals are lexed in bulk ("literal runs").
+ *
+ * Deliberately absent: a SQL grammar, schema knowledge and DELIMITER.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -70,12 +79,20 @@ _Static_assert(MAX_GATES == 8, "a reason spells the limit out");
 #define NPOS ((size_t)-1)
 
 /* The fuzz target defines CLASSIFY_WORK to count the bytes and tokens every
- * pass looks at, and checks that the count stays linear in the input. */
+ * pass looks at, and checks that the count stays linear in the input. With
+ * it, tests may also turn literal runs off (to check that they change
+ * nothing) and learn whether a pass met a compound routine body. */
 #ifdef CLASSIFY_WORK
 static unsigned long long classify_work;
+static bool classify_no_runs;
+static bool classify_saw_compound;
 #define WORK(n) (classify_work += (unsigned long long)(n))
+#define RUNS_OFF classify_no_runs
+#define SAW_COMPOUND() (classify_saw_compound = true)
 #else
-#define WORK(n) ((void)0)
+#define WORK(n) ((void)(n))
+#define RUNS_OFF false
+#define SAW_COMPOUND() ((void)0)
 #endif
 
 /* Class names and their order live in approvals/ (sql_class_name()). */
@@ -110,16 +127,20 @@ struct word {
 /* Keyword ids: the words statement analysis refers to. */
 enum kw {
 	K_NONE = 0,
+	K_AFTER,
+	K_AGGREGATE,
 	K_ALL,
 	K_ALTER,
 	K_ANALYZE,
 	K_AND,
 	K_AS,
 	K_BACKUP,
+	K_BEFORE,
 	K_BEGIN,
 	K_BINLOG,
 	K_CACHE,
 	K_CALL,
+	K_CASE,
 	K_CHAIN,
 	K_CHANGE,
 	K_CHARACTER,
@@ -127,25 +148,36 @@ enum kw {
 	K_CHECK,
 	K_CHECKSUM,
 	K_CLONE,
+	K_CLOSE,
 	K_COLLATE,
+	K_COMMENT,
 	K_COMMIT,
 	K_CONCURRENT,
 	K_CONNECTION,
 	K_CONSISTENT,
+	K_CONTAINS,
 	K_CREATE,
+	K_CURRENT_ROLE,
+	K_CURRENT_USER,
 	K_DATA,
 	K_DATABASE,
 	K_DEALLOCATE,
+	K_DECLARE,
 	K_DEFAULT,
 	K_DEFINER,
 	K_DELETE,
 	K_DESC,
 	K_DESCRIBE,
+	K_DETERMINISTIC,
 	K_DIRECTORY,
 	K_DO,
 	K_DROP,
 	K_DUMPFILE,
 	K_DUPLICATE,
+	K_EACH,
+	K_ELSE,
+	K_ELSEIF,
+	K_END,
 	K_EVENT,
 	K_EXCEPT,
 	K_EXECUTE,
@@ -154,6 +186,7 @@ enum kw {
 	K_EXTENDED,
 	K_FETCH,
 	K_FLUSH,
+	K_FOLLOWS,
 	K_FOR,
 	K_FORMAT,
 	K_FROM,
@@ -176,17 +209,23 @@ enum kw {
 	K_INSTANCE,
 	K_INTERSECT,
 	K_INTO,
+	K_INVOKER,
+	K_ITERATE,
 	K_JOIN,
 	K_JSON_TABLE,
 	K_KEY,
 	K_KILL,
+	K_LANGUAGE,
+	K_LEAVE,
 	K_LIMIT,
 	K_LOAD,
 	K_LOCAL,
 	K_LOCK,
 	K_LOGFILE,
+	K_LOOP,
 	K_LOW_PRIORITY,
 	K_MEMBER,
+	K_MODIFIES,
 	K_NAMES,
 	K_NEXT,
 	K_NEXTVAL,
@@ -195,7 +234,9 @@ enum kw {
 	K_NO_WRITE_TO_BINLOG,
 	K_OF,
 	K_OFFSET,
+	K_ON,
 	K_ONLY,
+	K_OPEN,
 	K_OPTIMIZE,
 	K_OR,
 	K_ORDER,
@@ -205,25 +246,33 @@ enum kw {
 	K_PASSWORD,
 	K_PERSIST,
 	K_PERSIST_ONLY,
+	K_PRECEDES,
 	K_PREPARE,
 	K_PROCEDURE,
 	K_PURGE,
 	K_READ,
+	K_READS,
 	K_RECURSIVE,
 	K_RELEASE,
 	K_RENAME,
 	K_REPAIR,
+	K_REPEAT,
 	K_REPLACE,
 	K_REPLICA,
 	K_RESET,
 	K_RESOURCE,
 	K_RESTART,
+	K_RETURN,
 	K_RETURNING,
+	K_RETURNS,
 	K_REVOKE,
 	K_ROLE,
 	K_ROLLBACK,
+	K_ROW,
 	K_SAVEPOINT,
+	K_SCHEDULE,
 	K_SCHEMA,
+	K_SECURITY,
 	K_SELECT,
 	K_SEQUENCE,
 	K_SERVER,
@@ -237,6 +286,9 @@ enum kw {
 	K_SLAVES,
 	K_SNAPSHOT,
 	K_SONAME,
+	K_SQL,
+	K_SQLEXCEPTION,
+	K_SQLWARNING,
 	K_START,
 	K_STATEMENT,
 	K_STOP,
@@ -244,6 +296,7 @@ enum kw {
 	K_TABLE,
 	K_TABLES,
 	K_TABLESPACE,
+	K_THEN,
 	K_TO,
 	K_TRANSACTION,
 	K_TRIGGER,
@@ -251,13 +304,16 @@ enum kw {
 	K_UNINSTALL,
 	K_UNION,
 	K_UNLOCK,
+	K_UNTIL,
 	K_UPDATE,
 	K_USE,
 	K_USER,
 	K_VALUE,
 	K_VALUES,
 	K_VIEW,
+	K_WHEN,
 	K_WHERE,
+	K_WHILE,
 	K_WINDOW,
 	K_WITH,
 	K_WORK,
@@ -269,16 +325,20 @@ enum kw {
 /* Upper-case spelling of each keyword id, for reasons. */
 static const char *const kw_names[] = {
 	[K_NONE] = "?",
+	[K_AFTER] = "AFTER",
+	[K_AGGREGATE] = "AGGREGATE",
 	[K_ALL] = "ALL",
 	[K_ALTER] = "ALTER",
 	[K_ANALYZE] = "ANALYZE",
 	[K_AND] = "AND",
 	[K_AS] = "AS",
 	[K_BACKUP] = "BACKUP",
+	[K_BEFORE] = "BEFORE",
 	[K_BEGIN] = "BEGIN",
 	[K_BINLOG] = "BINLOG",
 	[K_CACHE] = "CACHE",
 	[K_CALL] = "CALL",
+	[K_CASE] = "CASE",
 	[K_CHAIN] = "CHAIN",
 	[K_CHANGE] = "CHANGE",
 	[K_CHARACTER] = "CHARACTER",
@@ -286,25 +346,36 @@ static const char *const kw_names[] = {
 	[K_CHECK] = "CHECK",
 	[K_CHECKSUM] = "CHECKSUM",
 	[K_CLONE] = "CLONE",
+	[K_CLOSE] = "CLOSE",
 	[K_COLLATE] = "COLLATE",
+	[K_COMMENT] = "COMMENT",
 	[K_COMMIT] = "COMMIT",
 	[K_CONCURRENT] = "CONCURRENT",
 	[K_CONNECTION] = "CONNECTION",
 	[K_CONSISTENT] = "CONSISTENT",
+	[K_CONTAINS] = "CONTAINS",
 	[K_CREATE] = "CREATE",
+	[K_CURRENT_ROLE] = "CURRENT_ROLE",
+	[K_CURRENT_USER] = "CURRENT_USER",
 	[K_DATA] = "DATA",
 	[K_DATABASE] = "DATABASE",
 	[K_DEALLOCATE] = "DEALLOCATE",
+	[K_DECLARE] = "DECLARE",
 	[K_DEFAULT] = "DEFAULT",
 	[K_DEFINER] = "DEFINER",
 	[K_DELETE] = "DELETE",
 	[K_DESC] = "DESC",
 	[K_DESCRIBE] = "DESCRIBE",
+	[K_DETERMINISTIC] = "DETERMINISTIC",
 	[K_DIRECTORY] = "DIRECTORY",
 	[K_DO] = "DO",
 	[K_DROP] = "DROP",
 	[K_DUMPFILE] = "DUMPFILE",
 	[K_DUPLICATE] = "DUPLICATE",
+	[K_EACH] = "EACH",
+	[K_ELSE] = "ELSE",
+	[K_ELSEIF] = "ELSEIF",
+	[K_END] = "END",
 	[K_EVENT] = "EVENT",
 	[K_EXCEPT] = "EXCEPT",
 	[K_EXECUTE] = "EXECUTE",
@@ -313,6 +384,7 @@ static const char *const kw_names[] = {
 	[K_EXTENDED] = "EXTENDED",
 	[K_FETCH] = "FETCH",
 	[K_FLUSH] = "FLUSH",
+	[K_FOLLOWS] = "FOLLOWS",
 	[K_FOR] = "FOR",
 	[K_FORMAT] = "FORMAT",
 	[K_FROM] = "FROM",
@@ -335,17 +407,23 @@ static const char *const kw_names[] = {
 	[K_INSTANCE] = "INSTANCE",
 	[K_INTERSECT] = "INTERSECT",
 	[K_INTO] = "INTO",
+	[K_INVOKER] = "INVOKER",
+	[K_ITERATE] = "ITERATE",
 	[K_JOIN] = "JOIN",
 	[K_JSON_TABLE] = "JSON_TABLE",
 	[K_KEY] = "KEY",
 	[K_KILL] = "KILL",
+	[K_LANGUAGE] = "LANGUAGE",
+	[K_LEAVE] = "LEAVE",
 	[K_LIMIT] = "LIMIT",
 	[K_LOAD] = "LOAD",
 	[K_LOCAL] = "LOCAL",
 	[K_LOCK] = "LOCK",
 	[K_LOGFILE] = "LOGFILE",
+	[K_LOOP] = "LOOP",
 	[K_LOW_PRIORITY] = "LOW_PRIORITY",
 	[K_MEMBER] = "MEMBER",
+	[K_MODIFIES] = "MODIFIES",
 	[K_NAMES] = "NAMES",
 	[K_NEXT] = "NEXT",
 	[K_NEXTVAL] = "NEXTVAL",
@@ -354,7 +432,9 @@ static const char *const kw_names[] = {
 	[K_NO_WRITE_TO_BINLOG] = "NO_WRITE_TO_BINLOG",
 	[K_OF] = "OF",
 	[K_OFFSET] = "OFFSET",
+	[K_ON] = "ON",
 	[K_ONLY] = "ONLY",
+	[K_OPEN] = "OPEN",
 	[K_OPTIMIZE] = "OPTIMIZE",
 	[K_OR] = "OR",
 	[K_ORDER] = "ORDER",
@@ -364,25 +444,33 @@ static const char *const kw_names[] = {
 	[K_PASSWORD] = "PASSWORD",
 	[K_PERSIST] = "PERSIST",
 	[K_PERSIST_ONLY] = "PERSIST_ONLY",
+	[K_PRECEDES] = "PRECEDES",
 	[K_PREPARE] = "PREPARE",
 	[K_PROCEDURE] = "PROCEDURE",
 	[K_PURGE] = "PURGE",
 	[K_READ] = "READ",
+	[K_READS] = "READS",
 	[K_RECURSIVE] = "RECURSIVE",
 	[K_RELEASE] = "RELEASE",
 	[K_RENAME] = "RENAME",
 	[K_REPAIR] = "REPAIR",
+	[K_REPEAT] = "REPEAT",
 	[K_REPLACE] = "REPLACE",
 	[K_REPLICA] = "REPLICA",
 	[K_RESET] = "RESET",
 	[K_RESOURCE] = "RESOURCE",
 	[K_RESTART] = "RESTART",
+	[K_RETURN] = "RETURN",
 	[K_RETURNING] = "RETURNING",
+	[K_RETURNS] = "RETURNS",
 	[K_REVOKE] = "REVOKE",
 	[K_ROLE] = "ROLE",
 	[K_ROLLBACK] = "ROLLBACK",
+	[K_ROW] = "ROW",
 	[K_SAVEPOINT] = "SAVEPOINT",
+	[K_SCHEDULE] = "SCHEDULE",
 	[K_SCHEMA] = "SCHEMA",
+	[K_SECURITY] = "SECURITY",
 	[K_SELECT] = "SELECT",
 	[K_SEQUENCE] = "SEQUENCE",
 	[K_SERVER] = "SERVER",
@@ -396,6 +484,9 @@ static const char *const kw_names[] = {
 	[K_SLAVES] = "SLAVES",
 	[K_SNAPSHOT] = "SNAPSHOT",
 	[K_SONAME] = "SONAME",
+	[K_SQL] = "SQL",
+	[K_SQLEXCEPTION] = "SQLEXCEPTION",
+	[K_SQLWARNING] = "SQLWARNING",
 	[K_START] = "START",
 	[K_STATEMENT] = "STATEMENT",
 	[K_STOP] = "STOP",
@@ -403,6 +494,7 @@ static const char *const kw_names[] = {
 	[K_TABLE] = "TABLE",
 	[K_TABLES] = "TABLES",
 	[K_TABLESPACE] = "TABLESPACE",
+	[K_THEN] = "THEN",
 	[K_TO] = "TO",
 	[K_TRANSACTION] = "TRANSACTION",
 	[K_TRIGGER] = "TRIGGER",
@@ -410,13 +502,16 @@ static const char *const kw_names[] = {
 	[K_UNINSTALL] = "UNINSTALL",
 	[K_UNION] = "UNION",
 	[K_UNLOCK] = "UNLOCK",
+	[K_UNTIL] = "UNTIL",
 	[K_UPDATE] = "UPDATE",
 	[K_USE] = "USE",
 	[K_USER] = "USER",
 	[K_VALUE] = "VALUE",
 	[K_VALUES] = "VALUES",
 	[K_VIEW] = "VIEW",
+	[K_WHEN] = "WHEN",
 	[K_WHERE] = "WHERE",
+	[K_WHILE] = "WHILE",
 	[K_WINDOW] = "WINDOW",
 	[K_WITH] = "WITH",
 	[K_WORK] = "WORK",
@@ -433,6 +528,8 @@ static const struct word words[] = {
 	{"ADDTIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"AES_DECRYPT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"AES_ENCRYPT", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"AFTER", K_AFTER, C_CALL, 0, 0, 0, NULL},
+	{"AGGREGATE", K_AGGREGATE, C_CALL, 0, 0, 0, NULL},
 	{"ALL", K_ALL, C_KW, W_SHOW, 0, 0, NULL},
 	{"ALTER", K_ALTER, C_CALL, 0, 0, 0, NULL},
 	{"ANALYZE", K_ANALYZE, C_CALL, W_SHOW, 0, 0, NULL},
@@ -447,6 +544,7 @@ static const struct word words[] = {
 	{"AUTHORS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"AVG", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"BACKUP", K_BACKUP, C_CALL, 0, 0, 0, NULL},
+	{"BEFORE", K_BEFORE, C_CALL, 0, 0, 0, NULL},
 	{"BEGIN", K_BEGIN, C_CALL, 0, 0, 0, NULL},
 	{"BENCHMARK", K_NONE, C_SLEEP, 0, 0, 0,
 	 "BENCHMARK() can keep the server busy"},
@@ -467,7 +565,7 @@ static const struct word words[] = {
 	{"BY", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"CACHE", K_CACHE, C_CALL, 0, 0, 0, NULL},
 	{"CALL", K_CALL, C_CALL, 0, 0, 0, NULL},
-	{"CASE", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"CASE", K_CASE, C_KW, 0, 0, 0, NULL},
 	{"CAST", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"CEIL", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"CEILING", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -482,11 +580,13 @@ static const struct word words[] = {
 	{"CHECKSUM", K_CHECKSUM, C_CALL, 0, 0, 0, NULL},
 	{"CLIENT_STATISTICS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"CLONE", K_CLONE, C_CALL, 0, 0, 0, NULL},
+	{"CLOSE", K_CLOSE, C_CALL, 0, 0, 0, NULL},
 	{"COALESCE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"COERCIBILITY", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"COLLATE", K_COLLATE, C_KW, 0, 0, 0, NULL},
 	{"COLLATION", K_NONE, C_PURE, W_SHOW, 0, 0, NULL},
 	{"COLUMNS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
+	{"COMMENT", K_COMMENT, C_CALL, 0, 0, 0, NULL},
 	{"COMMIT", K_COMMIT, C_CALL, 0, 0, 0, NULL},
 	{"COMPRESS", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"CONCAT", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -495,6 +595,7 @@ static const struct word words[] = {
 	{"CONNECTION", K_CONNECTION, C_CALL, 0, 0, 0, NULL},
 	{"CONNECTION_ID", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"CONSISTENT", K_CONSISTENT, C_CALL, 0, 0, 0, NULL},
+	{"CONTAINS", K_CONTAINS, C_CALL, 0, 0, 0, NULL},
 	{"CONTRIBUTORS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"CONV", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"CONVERT", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -508,10 +609,10 @@ static const struct word words[] = {
 	{"CUME_DIST", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"CURDATE", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"CURRENT_DATE", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"CURRENT_ROLE", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"CURRENT_ROLE", K_CURRENT_ROLE, C_PURE, 0, 0, 0, NULL},
 	{"CURRENT_TIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"CURRENT_TIMESTAMP", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"CURRENT_USER", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"CURRENT_USER", K_CURRENT_USER, C_PURE, 0, 0, 0, NULL},
 	{"CURTIME", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"DATA", K_DATA, C_CALL, 0, 0, 0, NULL},
 	{"DATABASE", K_DATABASE, C_PURE, 0, 0, 0, NULL},
@@ -530,6 +631,7 @@ static const struct word words[] = {
 	{"DEALLOCATE", K_DEALLOCATE, C_CALL, 0, 0, 0, NULL},
 	{"DEC", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"DECIMAL", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"DECLARE", K_DECLARE, C_CALL, 0, 0, 0, NULL},
 	{"DEFAULT", K_DEFAULT, C_PURE, 0, 0, 0, NULL},
 	{"DEFINER", K_DEFINER, C_CALL, 0, 0, 0, NULL},
 	{"DEGREES", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -537,6 +639,7 @@ static const struct word words[] = {
 	{"DENSE_RANK", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"DESC", K_DESC, C_KW, 0, 0, 0, NULL},
 	{"DESCRIBE", K_DESCRIBE, C_KW, 0, 0, 0, NULL},
+	{"DETERMINISTIC", K_DETERMINISTIC, C_CALL, 0, 0, 0, NULL},
 	{"DIRECTORY", K_DIRECTORY, C_CALL, 0, 0, 0, NULL},
 	{"DISTINCT", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"DISTINCTROW", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -547,10 +650,11 @@ static const struct word words[] = {
 	{"DUAL", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"DUMPFILE", K_DUMPFILE, C_CALL, 0, 0, 0, NULL},
 	{"DUPLICATE", K_DUPLICATE, C_CALL, 0, 0, 0, NULL},
-	{"ELSE", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"ELSEIF", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"EACH", K_EACH, C_CALL, 0, 0, 0, NULL},
+	{"ELSE", K_ELSE, C_KW, 0, 0, 0, NULL},
+	{"ELSEIF", K_ELSEIF, C_KW, 0, 0, 0, NULL},
 	{"ELT", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"END", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"END", K_END, C_KW, 0, 0, 0, NULL},
 	{"ENGINE", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"ENGINES", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"ENUM", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -578,6 +682,7 @@ static const struct word words[] = {
 	{"FLOOR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"FLUSH", K_FLUSH, C_CALL, 0, 0, 0, NULL},
 	{"FOLLOWING", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"FOLLOWS", K_FOLLOWS, C_CALL, 0, 0, 0, NULL},
 	{"FOR", K_FOR, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"FORCE", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"FORMAT", K_FORMAT, C_PURE, 0, 0, 0, NULL},
@@ -629,6 +734,7 @@ static const struct word words[] = {
 	{"INTERSECT", K_INTERSECT, C_CALL, W_ENDFROM, 0, 0, NULL},
 	{"INTERVAL", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"INTO", K_INTO, C_KW, W_ENDFROM, 0, 0, NULL},
+	{"INVOKER", K_INVOKER, C_CALL, 0, 0, 0, NULL},
 	{"IS", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"ISNULL", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_FREE_LOCK", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -637,6 +743,7 @@ static const struct word words[] = {
 	{"IS_IPV4_MAPPED", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_IPV6", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"IS_USED_LOCK", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"ITERATE", K_ITERATE, C_CALL, 0, 0, 0, NULL},
 	{"JOIN", K_JOIN, C_KW, 0, 0, 0, NULL},
 	{"JSON", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"JSON_ARRAY", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -668,6 +775,7 @@ static const struct word words[] = {
 	{"KEYS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"KILL", K_KILL, C_CALL, 0, 0, 0, NULL},
 	{"LAG", K_NONE, C_GAP, 0, 0, 0, NULL},
+	{"LANGUAGE", K_LANGUAGE, C_CALL, 0, 0, 0, NULL},
 	{"LAST_DAY", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LAST_INSERT_ID", K_NONE, C_SESS, 0, 0, 0,
 	 "LAST_INSERT_ID(expr) sets the session's insert id"},
@@ -675,6 +783,7 @@ static const struct word words[] = {
 	{"LCASE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LEAD", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"LEAST", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"LEAVE", K_LEAVE, C_CALL, 0, 0, 0, NULL},
 	{"LEFT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LENGTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LIKE", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -696,6 +805,7 @@ static const struct word words[] = {
 	{"LOGFILE", K_LOGFILE, C_CALL, 0, 0, 0, NULL},
 	{"LONGBLOB", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"LONGTEXT", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"LOOP", K_LOOP, C_CALL, 0, 0, 0, NULL},
 	{"LOWER", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"LOW_PRIORITY", K_LOW_PRIORITY, C_CALL, 0, 0, 0, NULL},
 	{"LPAD", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -727,6 +837,7 @@ static const struct word words[] = {
 	{"MIN", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"MINUTE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MOD", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"MODIFIES", K_MODIFIES, C_CALL, 0, 0, 0, NULL},
 	{"MONTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MONTHNAME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"MULTILINESTRING", K_NONE, C_ARITY, 0, 1, 255, NULL},
@@ -754,9 +865,9 @@ static const struct word words[] = {
 	{"OCTET_LENGTH", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"OF", K_OF, C_CALL, 0, 0, 0, NULL},
 	{"OFFSET", K_OFFSET, C_KW, W_ENDFROM, 0, 0, NULL},
-	{"ON", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"ON", K_ON, C_KW, 0, 0, 0, NULL},
 	{"ONLY", K_ONLY, C_CALL, 0, 0, 0, NULL},
-	{"OPEN", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
+	{"OPEN", K_OPEN, C_CALL, W_SHOW, 0, 0, NULL},
 	{"OPTIMIZE", K_OPTIMIZE, C_CALL, 0, 0, 0, NULL},
 	{"OR", K_OR, C_KW, 0, 0, 0, NULL},
 	{"ORD", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -781,6 +892,7 @@ static const struct word words[] = {
 	{"POSITION", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"POW", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"POWER", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"PRECEDES", K_PRECEDES, C_CALL, 0, 0, 0, NULL},
 	{"PRECEDING", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"PRECISION", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"PREPARE", K_PREPARE, C_CALL, 0, 0, 0, NULL},
@@ -799,6 +911,7 @@ static const struct word words[] = {
 	{"RANGE", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"RANK", K_NONE, C_GAP, 0, 0, 0, NULL},
 	{"READ", K_READ, C_CALL, 0, 0, 0, NULL},
+	{"READS", K_READS, C_CALL, 0, 0, 0, NULL},
 	{"REAL", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"RECURSIVE", K_RECURSIVE, C_KW, 0, 0, 0, NULL},
 	{"REGEXP", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -813,14 +926,16 @@ static const struct word words[] = {
 	 "RELEASE_LOCK() releases a server-wide named lock"},
 	{"RENAME", K_RENAME, C_CALL, 0, 0, 0, NULL},
 	{"REPAIR", K_REPAIR, C_CALL, 0, 0, 0, NULL},
-	{"REPEAT", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"REPEAT", K_REPEAT, C_PURE, 0, 0, 0, NULL},
 	{"REPLACE", K_REPLACE, C_PURE, 0, 0, 0, NULL},
 	{"REPLICA", K_REPLICA, C_CALL, W_SHOW, 0, 0, NULL},
 	{"REPLICAS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"RESET", K_RESET, C_CALL, 0, 0, 0, NULL},
 	{"RESOURCE", K_RESOURCE, C_CALL, 0, 0, 0, NULL},
 	{"RESTART", K_RESTART, C_CALL, 0, 0, 0, NULL},
+	{"RETURN", K_RETURN, C_CALL, 0, 0, 0, NULL},
 	{"RETURNING", K_RETURNING, C_CALL, W_ENDFROM, 0, 0, NULL},
+	{"RETURNS", K_RETURNS, C_CALL, 0, 0, 0, NULL},
 	{"REVERSE", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"REVOKE", K_REVOKE, C_CALL, 0, 0, 0, NULL},
 	{"RIGHT", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -828,16 +943,18 @@ static const struct word words[] = {
 	{"ROLE", K_ROLE, C_CALL, 0, 0, 0, NULL},
 	{"ROLLBACK", K_ROLLBACK, C_CALL, 0, 0, 0, NULL},
 	{"ROUND", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"ROW", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"ROW", K_ROW, C_KW, 0, 0, 0, NULL},
 	{"ROWS", K_NONE, C_KW, 0, 0, 0, NULL},
 	{"ROW_COUNT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"ROW_NUMBER", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"RPAD", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"RTRIM", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"SAVEPOINT", K_SAVEPOINT, C_CALL, 0, 0, 0, NULL},
+	{"SCHEDULE", K_SCHEDULE, C_CALL, 0, 0, 0, NULL},
 	{"SCHEMA", K_SCHEMA, C_PURE, 0, 0, 0, NULL},
 	{"SCHEMAS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"SECOND", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"SECURITY", K_SECURITY, C_CALL, 0, 0, 0, NULL},
 	{"SEC_TO_TIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"SELECT", K_SELECT, C_KW, 0, 0, 0, NULL},
 	{"SEPARATOR", K_NONE, C_KW, 0, 0, 0, NULL},
@@ -868,6 +985,9 @@ static const struct word words[] = {
 	{"SOURCE_POS_WAIT", K_NONE, C_WRITE, 0, 0, 0,
 	 "SOURCE_POS_WAIT() waits for replication and is not a plain read"},
 	{"SPACE", K_NONE, C_PURE, 0, 0, 0, NULL},
+	{"SQL", K_SQL, C_CALL, 0, 0, 0, NULL},
+	{"SQLEXCEPTION", K_SQLEXCEPTION, C_CALL, 0, 0, 0, NULL},
+	{"SQLWARNING", K_SQLWARNING, C_CALL, 0, 0, 0, NULL},
 	{"SQRT", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"START", K_START, C_CALL, 0, 0, 0, NULL},
 	{"STATEMENT", K_STATEMENT, C_CALL, 0, 0, 0, NULL},
@@ -978,7 +1098,7 @@ static const struct word words[] = {
 	{"TABLE_STATISTICS", K_NONE, C_CALL, W_SHOW, 0, 0, NULL},
 	{"TAN", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"TEXT", K_NONE, C_KW, 0, 0, 0, NULL},
-	{"THEN", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"THEN", K_THEN, C_KW, 0, 0, 0, NULL},
 	{"TIME", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"TIMEDIFF", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"TIMESTAMP", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -1009,6 +1129,7 @@ static const struct word words[] = {
 	{"UNIX_TIMESTAMP", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"UNLOCK", K_UNLOCK, C_CALL, 0, 0, 0, NULL},
 	{"UNSIGNED", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"UNTIL", K_UNTIL, C_CALL, 0, 0, 0, NULL},
 	{"UPDATE", K_UPDATE, C_KW, 0, 0, 0, NULL},
 	{"UPDATEXML", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"UPPER", K_NONE, C_PURE, 0, 0, 0, NULL},
@@ -1042,8 +1163,9 @@ static const struct word words[] = {
 	{"WEEKDAY", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WEEKOFYEAR", K_NONE, C_PURE, 0, 0, 0, NULL},
 	{"WEIGHT_STRING", K_NONE, C_PURE, 0, 0, 0, NULL},
-	{"WHEN", K_NONE, C_KW, 0, 0, 0, NULL},
+	{"WHEN", K_WHEN, C_KW, 0, 0, 0, NULL},
 	{"WHERE", K_WHERE, C_KW, W_ENDFROM, 0, 0, NULL},
+	{"WHILE", K_WHILE, C_CALL, 0, 0, 0, NULL},
 	{"WINDOW", K_WINDOW, C_KW, W_ENDFROM, 0, 0, NULL},
 	{"WITH", K_WITH, C_KW, 0, 0, 0, NULL},
 	{"WORK", K_WORK, C_CALL, 0, 0, 0, NULL},
@@ -1065,22 +1187,21 @@ static const struct word words[] = {
 static const unsigned short word_start[257] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 19, 37,
-	85, 119, 139, 160, 170, 175, 208, 235, 238, 269, 300, 316, 331, 356,
-	359, 398, 530, 557, 579, 589, 605, 608, 610, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611, 611,
-	611, 611, 611, 611, 611, 611,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 21, 40,
+	91, 127, 148, 170, 180, 185, 220, 247, 250, 284, 316, 332, 347, 373,
+	376, 418, 555, 582, 605, 615, 632, 635, 637, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638, 638,
+	638, 638, 638, 638, 638, 638, 638,
 };
 
 static unsigned char upper(unsigned char c)
@@ -1106,7 +1227,7 @@ static int word_cmp(const unsigned char *s, size_t n, const char *name)
 }
 
 /* Binary search among the words that start with the same byte. */
-static const struct word *word_find(const unsigned char *s, size_t n)
+static inline const struct word *word_find(const unsigned char *s, size_t n)
 {
 	char up[WORD_MAX + 1];
 	size_t lo, hi, i;
@@ -1242,11 +1363,13 @@ enum tok_kind {
 	T_EQ,
 	T_ASSIGN, /* := */
 	T_OTHER,  /* any other punctuation */
+	T_RUN,    /* ", literal, literal, ..." in bulk: see lex_run() */
 };
 
 struct tok {
 	unsigned char kind;
-	bool gap; /* whitespace or a comment right before it */
+	bool gap;           /* whitespace or a comment right before it */
+	unsigned char slot; /* T_RUN: its struct run in the lexer */
 	unsigned short kw;
 	const struct word *w; /* T_WORD found in the keyword table, or NULL */
 	size_t pos, len;
@@ -1267,6 +1390,21 @@ struct gates {
 	unsigned long v[MAX_GATES];
 };
 
+/* Tokens are lexed into a ring (see run_pass()): the one being looked at,
+ * two after it and (through st->p1, st->p2) two before it stay valid. */
+#define RING 8
+
+/* What a T_RUN token stands for. */
+struct run {
+	size_t ntok;        /* tokens */
+	size_t commas;      /* commas at the run's own paren level */
+	struct tok last[2]; /* its last two tokens, in order */
+};
+
+/* Runs lexed and not yet analysed: at most the three tokens of lookahead
+ * (see run_pass()). */
+#define RUN_SLOTS 4
+
 struct lexer {
 	const unsigned char *s;
 	size_t len, pos;
@@ -1275,21 +1413,37 @@ struct lexer {
 	bool flavoured;    /* met a comment whose fate depends on the flavour */
 	bool unknown_gate; /* met a gate not in `known` */
 	const struct gates *known; /* gates every pass may meet, or NULL */
+	/* Whether the analyser can take ", literal" runs in bulk is asked
+	 * (runs_allowed()) only at a ',': the pass being lexed for (NULL for
+	 * never) and where in its ring of tokens the two are that it has
+	 * still to analyse first. */
+	const struct pass *fit;
+	const struct tok *fit_ring;
+	unsigned fit_at;
 	struct gates seen[2];      /* per flavour */
 	const char *err;
+	unsigned nrun;                /* runs lexed so far */
+	struct run runs[RUN_SLOTS];   /* left out of lex_init()'s memset */
 };
 
 #define CC_SPACE 0x1 /* the server's whitespace in every character set */
 #define CC_WORD 0x2  /* may be part of an identifier, keyword or number */
+#define CC_HEX 0x4   /* a digit of X'...' */
+#define CC_BIT 0x8   /* a digit of B'...' */
+#define CC_ASCII 0x10 /* an ASCII word byte (number bodies in runs) */
 
 /* Byte classes: ASCII letters, digits, '_', '$' and every byte >= 0x80
  * are word bytes; 0x09-0x0d and ' ' are whitespace. */
 static const unsigned char cclass[256] = {
 	['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\v'] = CC_SPACE,
 	['\f'] = CC_SPACE, ['\r'] = CC_SPACE, [' '] = CC_SPACE,
-	['$'] = CC_WORD, ['_'] = CC_WORD,
-	['0' ... '9'] = CC_WORD, ['A' ... 'Z'] = CC_WORD,
-	['a' ... 'z'] = CC_WORD,
+	['$'] = CC_WORD | CC_ASCII, ['_'] = CC_WORD | CC_ASCII,
+	['0' ... '1'] = CC_WORD | CC_ASCII | CC_HEX | CC_BIT,
+	['2' ... '9'] = CC_WORD | CC_ASCII | CC_HEX,
+	['A' ... 'F'] = CC_WORD | CC_ASCII | CC_HEX,
+	['G' ... 'Z'] = CC_WORD | CC_ASCII,
+	['a' ... 'f'] = CC_WORD | CC_ASCII | CC_HEX,
+	['g' ... 'z'] = CC_WORD | CC_ASCII,
 	[0x80 ... 0xff] = CC_WORD,
 };
 
@@ -1311,7 +1465,7 @@ static bool is_digit(unsigned char c)
 static void lex_init(struct lexer *lx, const unsigned char *s, size_t len,
                      struct scenario sc, const struct gates *known)
 {
-	memset(lx, 0, sizeof(*lx));
+	memset(lx, 0, offsetof(struct lexer, runs));
 	lx->s = s;
 	lx->len = len;
 	lx->sc = sc;
@@ -1351,27 +1505,48 @@ known:
 	}
 }
 
+/* The first j in [from, to) where s[j] == a and s[j + 1] == b, or NPOS. */
+static size_t find_pair(const unsigned char *s, size_t n, size_t from,
+                        size_t to, unsigned char a, unsigned char b)
+{
+	while (from < to) {
+		const unsigned char *hit = memchr(s + from, a, to - from);
+		size_t j;
+
+		if (hit == NULL) {
+			WORK(to - from);
+			return NPOS;
+		}
+		j = (size_t)(hit - s);
+		WORK(j - from + 1);
+		if (j + 1 < n && s[j + 1] == b)
+			return j;
+		from = j + 1;
+	}
+	return NPOS;
+}
+
 /* Skips a block comment body starting at i (just after the opening), the
  * way the server does: the first "* /" ends it; with nest > 0 one level of
- * inner "/ *...* /" is skipped first (skipped version-gated comments).
+ * inner "/ *...* /" is skipped first (skipped version-gated comments), an
+ * inner opening that starts before the first closing winning.
  * Returns the position after the closing, or NPOS. */
 static size_t skip_block(const unsigned char *s, size_t n, size_t i, int nest)
 {
-	while (i < n) {
-		unsigned char c = s[i++];
+	for (;;) {
+		size_t close = find_pair(s, n, i, n, '*', '/'), open;
 
-		WORK(1);
-
-		if (nest > 0 && c == '/' && i < n && s[i] == '*') {
-			i = skip_block(s, n, i + 1, nest - 1);
-			if (i == NPOS)
-				return NPOS;
-			continue;
-		}
-		if (c == '*' && i < n && s[i] == '/')
-			return i + 1;
+		if (close == NPOS)
+			return NPOS;
+		if (nest == 0)
+			return close + 2;
+		open = find_pair(s, n, i, close, '/', '*');
+		if (open == NPOS)
+			return close + 2;
+		i = skip_block(s, n, open + 2, nest - 1);
+		if (i == NPOS)
+			return NPOS;
 	}
-	return NPOS;
 }
 
 /* A comment from "#" or "-- " to the end of the line. The server also
@@ -1491,15 +1666,46 @@ static bool lex_comment(struct lexer *lx, struct tok *t)
 	return true;
 }
 
-/* A '...' or "..." literal at p. Both readings, with and without backslash
- * escapes (NO_BACKSLASH_ESCAPES), must end at the same byte. */
-static bool lex_string(struct lexer *lx, struct tok *t, size_t p)
+/* Literal bodies up to this long are scanned byte by byte first. */
+#define SHORT_LITERAL 32
+
+/* How a '...' or "..." literal ends: where both readings agree, nowhere,
+ * or at different bytes with and without backslash escapes. */
+enum str_end { STR_OK, STR_OPEN, STR_AMBIGUOUS };
+
+/* Finds the end (one past the closing quote) of the '...' or "..." literal
+ * whose opening quote is at p. Both readings, with and without backslash
+ * escapes (NO_BACKSLASH_ESCAPES), must end at the same byte. Every step is
+ * a memchr over the bytes ahead, so a literal of megabytes costs a few
+ * passes at memory speed: without escapes the literal ends at the first
+ * quote that is not doubled; with them, at the first such quote that no
+ * backslash escapes. */
+static enum str_end string_end(const unsigned char *s, size_t n, size_t p,
+                               size_t *end)
 {
-	const unsigned char *s = lx->s;
-	size_t n = lx->len, i = p + 1, plain = NPOS, esc = NPOS;
 	unsigned char q = s[p];
+	size_t i, plain = NPOS, esc = NPOS, qpos = NPOS;
 	bool backslash = false;
 
+	/* Short literals without backslashes, the usual case, end in this
+	 * loop: cheaper than setting up memchr. */
+	for (i = p + 1; i < n && i - p <= SHORT_LITERAL; i++) {
+		unsigned char c = s[i];
+
+		if (c == '\\')
+			break;
+		if (c != q)
+			continue;
+		if (i + 1 < n && s[i + 1] == q) {
+			i++;
+			continue;
+		}
+		WORK(i - p);
+		*end = i + 1;
+		return STR_OK;
+	}
+	WORK(i - p);
+	i = p + 1;
 	while (i < n) {
 		const unsigned char *hit = memchr(s + i, q, n - i);
 		size_t j = hit ? (size_t)(hit - s) : n;
@@ -1517,39 +1723,312 @@ static bool lex_string(struct lexer *lx, struct tok *t, size_t p)
 		break;
 	}
 	if (!backslash) {
+		/* no backslash before the end: both readings are the same
+		 * (or both run off the end) */
 		esc = plain;
 	} else {
-		for (i = p + 1; i < n; i++) {
-			WORK(1);
-			if (s[i] == '\\') {
-				i++;
+		i = p + 1;
+		while (i < n) {
+			const unsigned char *b;
+
+			if (qpos == NPOS || qpos < i) {
+				const unsigned char *hit =
+				        memchr(s + i, q, n - i);
+
+				WORK(hit ? (size_t)(hit - s) - i + 1 : n - i);
+				if (hit == NULL)
+					break;
+				qpos = (size_t)(hit - s);
+			}
+			/* a backslash before the next quote escapes the byte
+			 * after it (which may be that quote) */
+			b = memchr(s + i, '\\', qpos - i);
+			WORK(b ? (size_t)(b - s) - i + 1 : qpos - i);
+			if (b != NULL) {
+				i = (size_t)(b - s) + 2;
 				continue;
 			}
-			if (s[i] == q) {
-				if (i + 1 < n && s[i + 1] == q) {
-					i++;
-					continue;
-				}
-				esc = i + 1;
-				break;
+			if (qpos + 1 < n && s[qpos + 1] == q) {
+				i = qpos + 2;
+				continue;
 			}
+			esc = qpos + 1;
+			break;
 		}
 	}
-	if (plain == NPOS && esc == NPOS) {
+	if (plain == NPOS && esc == NPOS)
+		return STR_OPEN;
+	if (plain != esc)
+		return STR_AMBIGUOUS;
+	*end = plain;
+	return STR_OK;
+}
+
+/* A '...' or "..." literal at p. */
+static bool lex_string(struct lexer *lx, struct tok *t, size_t p)
+{
+	unsigned char q = lx->s[p];
+	size_t end = 0;
+
+	switch (string_end(lx->s, lx->len, p, &end)) {
+	case STR_OPEN:
 		set_err(lx, t,
 		        q == '"' ? "unterminated double-quoted literal"
 		                 : "unterminated string literal");
 		return false;
-	}
-	if (plain != esc) {
+	case STR_AMBIGUOUS:
 		set_err(lx, t,
 		        "string literal whose end depends on backslash "
 		        "escaping (NO_BACKSLASH_ESCAPES)");
 		return false;
+	default:
+		break;
 	}
 	t->kind = q == '"' ? T_DQSTRING : T_STRING;
-	t->len = plain - t->pos;
-	lx->pos = plain;
+	t->len = end - t->pos;
+	lx->pos = end;
+	return true;
+}
+
+struct pass;
+static bool runs_allowed(const struct lexer *lx);
+
+/* ------------------------------------------------------ literal runs
+ *
+ * Long IN lists and multi-row VALUES are mostly ", literal" and
+ * ", (literal, literal)" over and over. When the analyser says it can take
+ * them in bulk (runs_allowed(): deep inside a statement, where such
+ * tokens only count), the lexer returns the longest such run as one T_RUN
+ * token: the number of tokens it stands for, its commas and its last two
+ * tokens are all the analyser needs. A run holds exactly the tokens lex_next()
+ * would return for the same bytes, restricted to commas, parentheses of
+ * rows, numbers (digits, "-", "."), '...' and "..." strings, NULL, TRUE and
+ * FALSE separated by plain whitespace; anything else (a comment, a call,
+ * an identifier, a nested parenthesis) ends it, and the item where it
+ * stopped is lexed again the ordinary way. */
+
+static size_t skip_space(const unsigned char *s, size_t n, size_t i)
+{
+	while (i < n && (cclass[s[i]] & CC_SPACE))
+		i++;
+	return i;
+}
+
+/* Past the digits at i. Eight bytes at a time where the byte order allows:
+ * a byte is a digit when, its top bit clear, adding 0x46 leaves bit 7
+ * clear (below ':') and adding 0x50 sets it (at least '0'); no sum
+ * carries into the next byte. */
+static size_t skip_digits(const unsigned char *s, size_t n, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (n - i >= 8) {
+		uint64_t x, y, bad;
+
+		memcpy(&x, s + i, 8);
+		y = x & 0x7f7f7f7f7f7f7f7fULL;
+		bad = (x | (y + 0x4646464646464646ULL) |
+		       ~(y + 0x5050505050505050ULL)) &
+		      0x8080808080808080ULL;
+		if (bad != 0)
+			return i + (size_t)(__builtin_ctzll(bad) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < n && is_digit(s[i]))
+		i++;
+	return i;
+}
+
+/* A word at i spelling `name` (upper case) and ending there. */
+static bool word_at(const unsigned char *s, size_t n, size_t i,
+                    const char *name, size_t len)
+{
+	size_t k;
+
+	if (len > n - i)
+		return false;
+	for (k = 0; k < len; k++)
+		if (upper(s[i + k]) != (unsigned char)name[k])
+			return false;
+	return i + len == n || !(cclass[s[i + len]] & CC_WORD);
+}
+
+/* A literal of a run at i: returns where it ends (NPOS if there is none)
+ * and adds its tokens to *k. */
+static size_t run_literal(const unsigned char *s, size_t n, size_t i,
+                          size_t *k)
+{
+	unsigned char c;
+	size_t e, i0 = i;
+
+	if (i >= n)
+		return NPOS;
+	c = s[i];
+	if (c == '\'' || c == '"') {
+		if (string_end(s, n, i, &e) != STR_OK)
+			return NPOS;
+		*k += 1;
+		return e;
+	}
+	if (c == '-') {
+		/* a minus sign: never "--", which may start a comment */
+		if (i + 1 >= n || !is_digit(s[i + 1]))
+			return NPOS;
+		*k += 1;
+		c = s[++i];
+	}
+	if (is_digit(c)) {
+		/* digits and ASCII word bytes: one word, as lex_next() reads
+		 * it; a fraction ".5" is a dot and another word */
+		i = skip_digits(s, n, i);
+		while (i < n && (cclass[s[i]] & CC_ASCII))
+			i++;
+		*k += 1;
+		if (i + 1 < n && s[i] == '.' && is_digit(s[i + 1])) {
+			i = skip_digits(s, n, i + 1);
+			while (i < n && (cclass[s[i]] & CC_ASCII))
+				i++;
+			*k += 2;
+		}
+		WORK(i - i0 + 1);
+		if (i < n && (cclass[s[i]] & CC_WORD))
+			return NPOS; /* a word byte >= 0x80: not ours */
+		return i;
+	}
+	if (word_at(s, n, i, "NULL", 4) || word_at(s, n, i, "TRUE", 4)) {
+		*k += 1;
+		return i + 4;
+	}
+	if (word_at(s, n, i, "FALSE", 5)) {
+		*k += 1;
+		return i + 5;
+	}
+	return NPOS;
+}
+
+/* An item of a run at i: a literal or a row "(literal, ...)" of literals.
+ * Returns where it ends, or NPOS; adds its tokens to *k. */
+static size_t run_item(const unsigned char *s, size_t n, size_t i, size_t *k)
+{
+	if (i >= n || s[i] != '(')
+		return run_literal(s, n, i, k);
+	*k += 2; /* the parentheses */
+	i = skip_space(s, n, i + 1);
+	if (i < n && s[i] == ')')
+		return i + 1;
+	for (;;) {
+		i = run_literal(s, n, i, k);
+		if (i == NPOS)
+			return NPOS;
+		i = skip_space(s, n, i);
+		if (i >= n)
+			return NPOS;
+		if (s[i] == ')')
+			return i + 1;
+		if (s[i] != ',')
+			return NPOS;
+		*k += 1;
+		i = skip_space(s, n, i + 1);
+	}
+}
+
+/* The tokens lex_next() would return for [i, end), which hold only what a
+ * run may hold: keeps the last two in out[0] and out[1]. `gap` is the gap
+ * before the first. */
+static void run_tail(const unsigned char *s, size_t i, size_t end, bool gap,
+                     struct tok out[2])
+{
+	while (i < end) {
+		struct tok t;
+		size_t e = i + 1;
+		unsigned char c = s[i];
+
+		if (cclass[c] & CC_SPACE) {
+			i = skip_space(s, end, i);
+			gap = true;
+			continue;
+		}
+		memset(&t, 0, sizeof(t));
+		t.gap = gap;
+		t.pos = i;
+		switch (c) {
+		case ',':
+			t.kind = T_COMMA;
+			break;
+		case '(':
+			t.kind = T_LPAREN;
+			break;
+		case ')':
+			t.kind = T_RPAREN;
+			break;
+		case '.':
+			t.kind = T_DOT;
+			break;
+		case '-':
+			t.kind = T_OTHER;
+			break;
+		case '\'':
+		case '"':
+			t.kind = c == '"' ? T_DQSTRING : T_STRING;
+			(void)string_end(s, end, i, &e);
+			break;
+		default:
+			t.kind = T_WORD;
+			while (e < end && (cclass[s[e]] & CC_WORD))
+				e++;
+			t.w = word_find(s + i, e - i);
+			t.kw = t.w ? t.w->kw : 0;
+			break;
+		}
+		t.len = e - i;
+		out[0] = out[1];
+		out[1] = t;
+		gap = false;
+		i = e;
+	}
+}
+
+/* At a ',' where runs_allowed(): the longest run of ", item" starting there in
+ * t (T_RUN), or false when not even one item follows. An item counts only
+ * when a ',' or ')' follows it (after whitespace): then nothing can read it
+ * as the name of a function or the start of something longer. */
+static bool lex_run(struct lexer *lx, struct tok *t, size_t p)
+{
+	const unsigned char *s = lx->s;
+	size_t n = lx->len, i = p, end = NPOS, last = p, ntok = 0, commas = 0;
+	struct run *r;
+
+	while (i < n && s[i] == ',') {
+		size_t k = 0, e, f;
+
+		e = run_item(s, n, skip_space(s, n, i + 1), &k);
+		if (e == NPOS)
+			break;
+		f = skip_space(s, n, e);
+		if (f >= n || (s[f] != ',' && s[f] != ')'))
+			break;
+		last = i;
+		end = e;
+		ntok += 1 + k;
+		commas++;
+		i = f;
+	}
+	WORK(i - p + 16);
+	if (end == NPOS)
+		return false;
+	r = &lx->runs[lx->nrun % RUN_SLOTS];
+	r->ntok = ntok;
+	r->commas = commas;
+	memset(r->last, 0, sizeof(r->last));
+	run_tail(s, last, end,
+	         last == p ? t->gap : (cclass[s[last - 1]] & CC_SPACE) != 0,
+	         r->last);
+	t->kind = T_RUN;
+	t->slot = (unsigned char)(lx->nrun % RUN_SLOTS);
+	lx->nrun++;
+	t->pos = p;
+	t->len = end - p;
+	lx->pos = end;
 	return true;
 }
 
@@ -1692,6 +2171,8 @@ static void lex_next(struct lexer *lx, struct tok *t)
 		t->kind = T_RPAREN;
 		return;
 	case ',':
+		if (lx->fit != NULL && runs_allowed(lx) && lex_run(lx, t, p))
+			return;
 		t->kind = T_COMMA;
 		return;
 	case '.':
@@ -1744,24 +2225,20 @@ static void lex_next(struct lexer *lx, struct tok *t)
 			/* X'hex' and B'bits' end at the first quote; anything
 			 * but digits before it is a syntax error */
 			size_t i = p + 2;
+			unsigned char need = u == 'X' ? CC_HEX : CC_BIT;
 
-			while (i < n && s[i] != '\'') {
-				unsigned char h = upper(s[i]);
-
-				if (u == 'X' ? !(is_digit(h) ||
-				                 (h >= 'A' && h <= 'F'))
-				             : !(h == '0' || h == '1')) {
-					set_err(lx, t,
-					        "malformed hexadecimal or bit "
-					        "literal");
-					return;
-				}
+			while (i < n && (cclass[s[i]] & need))
 				i++;
-			}
+			WORK(i - p);
 			if (i >= n) {
 				set_err(lx, t,
 				        "unterminated hexadecimal or bit "
 				        "literal");
+				return;
+			}
+			if (s[i] != '\'') {
+				set_err(lx, t,
+				        "malformed hexadecimal or bit literal");
 				return;
 			}
 			t->kind = T_HEX;
@@ -1926,10 +2403,87 @@ struct stmt {
 	unsigned char pend_lo, pend_hi;
 	const struct word *pend_fn;
 	const struct tok *p1, *p2; /* the two previous tokens */
+	struct tok tail[2];        /* the last two tokens of a T_RUN */
 	struct verdict trap;
 	struct set_an set;
 	struct tok head[HEAD_MAX];
 	struct frame fr[MAX_DEPTH];
+};
+
+/* Where the reading of a CREATE routine head is (see rt_head()). */
+enum rt_step {
+	H_CREATE,
+	H_OR,
+	H_REPLACE,
+	H_DEFINER,
+	H_DEF_EQ,
+	H_DEF_USER,
+	H_DEF_CU1,
+	H_DEF_CU2,
+	H_DEF_AT,
+	H_DEF_HOST,
+	H_KIND,
+	H_AGG,
+	H_IFNE,
+	H_IF_NOT,
+	H_IF_EXISTS,
+	H_NAME,
+	H_NAME_DOT,
+	H_NAME2,
+	H_AFTER_NAME,
+	H_PARAMS,
+	H_RETURNS,
+	H_WALK,
+	H_WALK_STR,
+	H_WALK_SET,
+	H_WALK_NAME,
+	H_GROUP,
+	H_TRG_EVENT,
+	H_TRG_ON,
+	H_TRG_TBL,
+	H_TRG_TBL_DOT,
+	H_TRG_TBL2,
+	H_TRG_FOR,
+	H_TRG_EACH,
+	H_TRG_ROW,
+	H_TRG_ORDER,
+	H_TRG_OTHER,
+	H_EVT_SCHED,
+	H_EVT,
+	H_BODY,
+	H_LABEL_COLON,
+	H_LABEL_OPENER,
+};
+
+enum rt_state {
+	RT_HEAD, /* reading the head of the first statement */
+	RT_OFF,  /* an ordinary text */
+	RT_BODY, /* the first statement is a routine with a compound body */
+};
+
+/* A token seen in a compound body, kept while the next ";" may come. */
+struct rt_seen {
+	unsigned char kind;
+	unsigned short kw;
+	unsigned long opens, ends; /* the counts before it */
+};
+
+/* A CREATE routine with a compound body, as the text goes by. */
+struct routine {
+	unsigned char state; /* enum rt_state */
+	unsigned char step;  /* enum rt_step */
+	unsigned short kind; /* K_PROCEDURE, K_FUNCTION, K_TRIGGER, K_EVENT */
+	unsigned short opener; /* the outermost block: K_BEGIN, K_IF, ... */
+	bool labelled;
+	bool in_create;  /* before the first place where the CREATE may end */
+	bool at_end;     /* it may end at the ";" being handled */
+	bool live;       /* after it: the statement being read may run */
+	bool stmt_start; /* a statement of the body starts at the next token */
+	unsigned depth;  /* parentheses in the head */
+	/* Since the body's first token: blocks that certainly open (CASE,
+	 * BEGIN where a statement starts) and END words. */
+	unsigned long opens, ends;
+	struct rt_seen last[3]; /* the last three tokens, [0] the latest */
 };
 
 /* One lexing of the whole text under one scenario. */
@@ -1937,11 +2491,13 @@ struct pass {
 	const unsigned char *s;
 	size_t len;
 	const struct classify_opts *opts;
+	const struct lexer *lx;
 	unsigned nest; /* > 0 inside PREPARE ... FROM 'text' */
 	unsigned statements, worst;
 	unsigned flags;
 	bool any;
 	struct verdict v;
+	struct routine rt;
 	struct stmt st;
 };
 
@@ -1949,7 +2505,7 @@ static void classify_text(const unsigned char *s, size_t n,
                           const struct classify_opts *opts, unsigned nest,
                           struct classification *out);
 
-static const struct tok end_tok = {T_END, false, 0, NULL, 0, 0};
+static const struct tok end_tok = {T_END, false, 0, 0, NULL, 0, 0};
 
 static const struct tok *hd(const struct stmt *st, unsigned i)
 {
@@ -1966,6 +2522,11 @@ static unsigned hk(const struct stmt *st, unsigned i)
 static bool is_name(const struct tok *t)
 {
 	return t->kind == T_WORD || t->kind == T_QIDENT;
+}
+
+static bool is_colon(const struct pass *ps, const struct tok *t)
+{
+	return t->kind == T_OTHER && t->len == 1 && ps->s[t->pos] == ':';
 }
 
 /* The bytes of a token without its quotes (T_STRING, T_DQSTRING,
@@ -3011,10 +3572,13 @@ static void prepare_head(struct pass *ps, struct stmt *st, unsigned from,
 {
 	const struct tok *t = hd(st, from + 3);
 	struct classification inner, other;
+	/* the server prepares one statement: a second is a syntax error */
+	struct classify_opts one = *ps->opts;
 	const unsigned char *b;
 	unsigned char *buf;
 	size_t n, o;
 
+	one.single_statement = true;
 	if (ps->nest > 0) {
 		raise_s(v, SQL_UNKNOWN, "PREPARE inside a prepared statement");
 		return;
@@ -3045,12 +3609,12 @@ static void prepare_head(struct pass *ps, struct stmt *st, unsigned from,
 		return;
 	}
 	o = unquote(b, n, ps->s[t->pos + t->len - 1], false, buf);
-	classify_text(buf, o, ps->opts, ps->nest + 1, &inner);
+	classify_text(buf, o, &one, ps->nest + 1, &inner);
 	if (memchr(b, '\\', n) != NULL) {
 		/* the server reads the literal under the session's sql_mode,
 		 * which we do not know: take the stricter reading */
 		o = unquote(b, n, ps->s[t->pos + t->len - 1], true, buf);
-		classify_text(buf, o, ps->opts, ps->nest + 1, &other);
+		classify_text(buf, o, &one, ps->nest + 1, &other);
 		if (other.cls > inner.cls)
 			inner = other;
 		inner.flags |= other.flags;
@@ -3141,6 +3705,13 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 	unsigned kw = t->kw, k1 = hk(st, from + 1), r = st->n - from, i;
 	char buf[48];
 
+	if (is_colon(ps, hd(st, from + 1))) {
+		/* "name:" labels a compound statement (whatever the name) */
+		raise_s(v, SQL_UNKNOWN,
+		        "a labelled compound statement the classifier does "
+		        "not follow");
+		return;
+	}
 	if (is_query_start(kw, t->kind)) {
 		query_head(st, from, v);
 		return;
@@ -3335,6 +3906,568 @@ static void head_class(struct pass *ps, struct stmt *st, unsigned from,
 		        "keyword");
 }
 
+/* --------------------------------------------------- compound bodies
+ *
+ * The first statement of a text may be CREATE ... PROCEDURE, FUNCTION,
+ * TRIGGER or EVENT whose body is a compound statement; then the ";" inside
+ * the body do not end it. rt_head() reads the head, token by token, and
+ * decides whether the body is compound: it must be sure, for if the server
+ * took the body to be a single statement, the text after its first ";"
+ * would run as further statements. So every token before the body is
+ * matched against the head's grammar, and a token the walk skips is never
+ * one that could start a body:
+ *  - PROCEDURE: the parameters (balanced parentheses), then
+ *    characteristics (COMMENT 'text', LANGUAGE SQL, [NOT] DETERMINISTIC,
+ *    CONTAINS SQL, NO SQL, READS SQL DATA, MODIFIES SQL DATA, SQL SECURITY
+ *    ...): no statement starts with one of their words;
+ *  - FUNCTION: the same after RETURNS and a type made of known type words,
+ *    literal lengths and CHARSET/COLLATE names; a function's body must
+ *    contain RETURN, so a body the walk skipped into (not starting with
+ *    RETURN) would not parse;
+ *  - TRIGGER: its fixed words, up to FOR EACH ROW [FOLLOWS|PRECEDES name];
+ *  - EVENT: up to the first DO outside parentheses; DO is not reserved,
+ *    but an identifier "do" in the schedule cannot be followed by a word
+ *    that opens a block or by "label:".
+ * The body is compound when its first token is BEGIN, IF, CASE, LOOP,
+ * WHILE, REPEAT or FOR, or "label:" before BEGIN, LOOP, WHILE, REPEAT or
+ * FOR. Anything else, and anything unexpected in the head, leaves the text
+ * to the ordinary rules.
+ *
+ * The outermost block decides how the statement can end: "END" (or
+ * "END label" when labelled) for BEGIN, "END IF", "END CASE", "END LOOP
+ * [label]", ... for the others, followed by ";" or the end of the text.
+ * For a BEGIN block a ";" after END is ruled out when the blocks that
+ * certainly opened since the body started — CASE (a reserved word: an
+ * expression or a statement, closed by END either way; not the CASE of
+ * END CASE) and BEGIN where a statement starts (after ";", after
+ * SQLEXCEPTION or SQLWARNING in a handler, right after such a BEGIN; not
+ * before ":") — outnumber the END words before it: each of them needs an
+ * END of its own first. An identifier "end" only adds to the ENDs
+ * counted, which can keep a place in but never rule one out.
+ *
+ * Every place that is not ruled out may be where the CREATE ends; the
+ * text before the first one is certainly inside it. What follows each is
+ * classified as the statements the server would run next (stmt_finish()),
+ * until one that cannot parse at top level (cannot_start()): the server
+ * stops there, so nothing after it counts until the next possible end. */
+
+static bool is_ident(const struct tok *t)
+{
+	return t->kind == T_WORD || t->kind == T_QIDENT ||
+	       t->kind == T_DQSTRING;
+}
+
+static bool is_ident_or_text(const struct tok *t)
+{
+	return is_ident(t) || t->kind == T_STRING;
+}
+
+/* Words of a FUNCTION's RETURNS type (ENUM and SET take their values in
+ * parentheses; CHARSET, CHARACTER SET and COLLATE a name). */
+static const char *const type_words[] = {
+	"ASCII", "BIGINT", "BINARY", "BIT", "BLOB", "BOOL", "BOOLEAN", "BYTE",
+	"CHAR", "CHARACTER", "DATE", "DATETIME", "DEC", "DECIMAL", "DOUBLE",
+	"FIXED", "FLOAT", "FLOAT4", "FLOAT8", "GEOMETRY", "GEOMETRYCOLLECTION",
+	"INET4", "INET6", "INT", "INT1", "INT2", "INT3", "INT4", "INT8",
+	"INTEGER", "JSON", "LINESTRING", "LONG", "LONGBLOB", "LONGTEXT",
+	"MEDIUMBLOB", "MEDIUMINT", "MEDIUMTEXT", "MIDDLEINT", "MULTILINESTRING",
+	"MULTIPOINT", "MULTIPOLYGON", "NATIONAL", "NCHAR", "NUMERIC",
+	"NVARCHAR", "POINT", "POLYGON", "PRECISION", "REAL", "SIGNED",
+	"SMALLINT", "TEXT", "TIME", "TIMESTAMP", "TINYBLOB", "TINYINT",
+	"TINYTEXT", "UNICODE", "UNSIGNED", "UUID", "VARBINARY", "VARCHAR",
+	"VARCHARACTER", "VARYING", "YEAR", "ZEROFILL", NULL,
+};
+
+/* Words of routine characteristics; COMMENT takes a string. */
+static bool characteristic(unsigned kw)
+{
+	switch (kw) {
+	case K_LANGUAGE:
+	case K_NOT:
+	case K_DETERMINISTIC:
+	case K_CONTAINS:
+	case K_NO:
+	case K_READS:
+	case K_MODIFIES:
+	case K_SQL:
+	case K_DATA:
+	case K_SECURITY:
+	case K_DEFINER:
+	case K_INVOKER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Words that close a block after END (and cannot be labels: reserved). */
+static bool block_word(unsigned kw)
+{
+	return kw == K_IF || kw == K_CASE || kw == K_LOOP || kw == K_WHILE ||
+	       kw == K_REPEAT || kw == K_FOR;
+}
+
+/* Does a compound statement start at t (n1, n2 after it)? */
+static bool opener_at(const struct pass *ps, const struct tok *t,
+                      const struct tok *n1, const struct tok *n2,
+                      unsigned *opener, bool *labelled)
+{
+	if ((t->kind == T_WORD || t->kind == T_QIDENT) && is_colon(ps, n1)) {
+		if (n2->kind != T_WORD ||
+		    !(n2->kw == K_BEGIN || n2->kw == K_LOOP ||
+		      n2->kw == K_WHILE || n2->kw == K_REPEAT ||
+		      n2->kw == K_FOR))
+			return false;
+		*opener = n2->kw;
+		*labelled = true;
+		return true;
+	}
+	if (t->kind == T_WORD && (t->kw == K_BEGIN || block_word(t->kw))) {
+		*opener = t->kw;
+		*labelled = false;
+		return true;
+	}
+	return false;
+}
+
+static void rt_body_start(struct routine *rt)
+{
+	unsigned i;
+
+	SAW_COMPOUND();
+	rt->state = RT_BODY;
+	rt->in_create = true;
+	rt->at_end = false;
+	rt->live = false;
+	rt->stmt_start = rt->opener == K_BEGIN;
+	rt->opens = 0;
+	rt->ends = 0;
+	for (i = 0; i < 3; i++) {
+		rt->last[i].kind = T_END;
+		rt->last[i].kw = 0;
+		rt->last[i].opens = 0;
+		rt->last[i].ends = 0;
+	}
+}
+
+/* Tries the body at t: compound, or the text is an ordinary one. */
+static void rt_try_body(const struct pass *ps, struct routine *rt,
+                        const struct tok *t, const struct tok *n1,
+                        const struct tok *n2)
+{
+	unsigned opener;
+	bool labelled;
+
+	if (!opener_at(ps, t, n1, n2, &opener, &labelled)) {
+		rt->state = RT_OFF;
+		return;
+	}
+	rt->opener = (unsigned short)opener;
+	rt->labelled = labelled;
+	if (labelled)
+		rt->step = H_LABEL_COLON;
+	else
+		rt_body_start(rt);
+}
+
+/* One token of the first statement while its head is read. */
+static void rt_head(const struct pass *ps, struct routine *rt,
+                    const struct tok *t, const struct tok *n1,
+                    const struct tok *n2)
+{
+	unsigned kw = t->kind == T_WORD ? t->kw : 0;
+	const unsigned char *b;
+	size_t n;
+
+again:
+	switch (rt->step) {
+	case H_CREATE:
+		if (kw != K_CREATE)
+			break;
+		rt->step = H_OR;
+		return;
+	case H_OR:
+		if (kw == K_OR) {
+			rt->step = H_REPLACE;
+			return;
+		}
+		rt->step = H_DEFINER;
+		goto again;
+	case H_REPLACE:
+		if (kw != K_REPLACE)
+			break;
+		rt->step = H_DEFINER;
+		return;
+	case H_DEFINER:
+		if (kw == K_DEFINER) {
+			rt->step = H_DEF_EQ;
+			return;
+		}
+		rt->step = H_KIND;
+		goto again;
+	case H_DEF_EQ:
+		if (t->kind != T_EQ)
+			break;
+		rt->step = H_DEF_USER;
+		return;
+	case H_DEF_USER:
+		if (kw == K_CURRENT_USER) {
+			rt->step = n1->kind == T_LPAREN ? H_DEF_CU1 : H_KIND;
+			return;
+		}
+		if (kw == K_CURRENT_ROLE) {
+			rt->step = H_KIND;
+			return;
+		}
+		if (!is_ident_or_text(t))
+			break;
+		rt->step = H_DEF_AT;
+		return;
+	case H_DEF_CU1:
+		rt->step = H_DEF_CU2; /* the "(" */
+		return;
+	case H_DEF_CU2:
+		if (t->kind != T_RPAREN)
+			break;
+		rt->step = H_KIND;
+		return;
+	case H_DEF_AT:
+		if (t->kind == T_AT) {
+			rt->step = H_DEF_HOST;
+			return;
+		}
+		rt->step = H_KIND;
+		goto again;
+	case H_DEF_HOST:
+		if (!is_ident_or_text(t))
+			break;
+		rt->step = H_KIND;
+		return;
+	case H_KIND:
+		if (kw == K_AGGREGATE) {
+			rt->step = H_AGG;
+			return;
+		}
+		if (kw != K_PROCEDURE && kw != K_FUNCTION && kw != K_TRIGGER &&
+		    kw != K_EVENT)
+			break;
+		rt->kind = (unsigned short)kw;
+		rt->step = H_IFNE;
+		return;
+	case H_AGG:
+		if (kw != K_FUNCTION)
+			break;
+		rt->kind = K_FUNCTION;
+		rt->step = H_IFNE;
+		return;
+	case H_IFNE:
+		if (kw == K_IF) {
+			rt->step = H_IF_NOT;
+			return;
+		}
+		rt->step = H_NAME;
+		goto again;
+	case H_IF_NOT:
+		if (kw != K_NOT)
+			break;
+		rt->step = H_IF_EXISTS;
+		return;
+	case H_IF_EXISTS:
+		if (kw != K_EXISTS)
+			break;
+		rt->step = H_NAME;
+		return;
+	case H_NAME:
+		if (!is_ident(t))
+			break;
+		rt->step = H_NAME_DOT;
+		return;
+	case H_NAME_DOT:
+		if (t->kind == T_DOT) {
+			rt->step = H_NAME2;
+			return;
+		}
+		rt->step = H_AFTER_NAME;
+		goto again;
+	case H_NAME2:
+		if (!is_ident(t))
+			break;
+		rt->step = H_AFTER_NAME;
+		return;
+	case H_AFTER_NAME:
+		switch (rt->kind) {
+		case K_PROCEDURE:
+		case K_FUNCTION:
+			if (t->kind != T_LPAREN)
+				goto off;
+			rt->depth = 1;
+			rt->step = H_PARAMS;
+			return;
+		case K_TRIGGER:
+			if (kw != K_BEFORE && kw != K_AFTER)
+				goto off;
+			rt->step = H_TRG_EVENT;
+			return;
+		default: /* K_EVENT */
+			if (kw != K_ON)
+				goto off;
+			rt->step = H_EVT_SCHED;
+			return;
+		}
+	case H_PARAMS:
+		if (t->kind == T_LPAREN) {
+			rt->depth++;
+		} else if (t->kind == T_RPAREN && --rt->depth == 0) {
+			rt->step = rt->kind == K_FUNCTION ? H_RETURNS : H_WALK;
+		}
+		return;
+	case H_RETURNS:
+		if (kw != K_RETURNS)
+			break;
+		rt->step = H_WALK;
+		return;
+	case H_WALK:
+		/* characteristics (and a FUNCTION's type) up to the body */
+		if (t->kind == T_WORD || t->kind == T_QIDENT) {
+			unsigned opener;
+			bool labelled;
+
+			if (opener_at(ps, t, n1, n2, &opener, &labelled)) {
+				rt_try_body(ps, rt, t, n1, n2);
+				return;
+			}
+		}
+		if (kw == K_COMMENT) {
+			rt->step = H_WALK_STR;
+			return;
+		}
+		if (characteristic(kw))
+			return;
+		if (rt->kind != K_FUNCTION)
+			break;
+		if (t->kind == T_LPAREN) {
+			rt->step = H_GROUP;
+			return;
+		}
+		if (kw == K_CHARSET || kw == K_COLLATE) {
+			rt->step = H_WALK_NAME;
+			return;
+		}
+		if (kw == K_CHARACTER && n1->kind == T_WORD &&
+		    n1->kw == K_SET) {
+			rt->step = H_WALK_SET;
+			return;
+		}
+		if (t->kind != T_WORD)
+			break;
+		tok_body(ps, t, &b, &n);
+		if ((kw == K_SET || name_is(b, n, "ENUM")) &&
+		    n1->kind == T_LPAREN)
+			return;
+		if (name_in(b, n, type_words))
+			return;
+		break;
+	case H_WALK_STR:
+		if (t->kind != T_STRING && t->kind != T_DQSTRING)
+			break;
+		rt->step = H_WALK;
+		return;
+	case H_WALK_SET:
+		rt->step = H_WALK_NAME; /* the SET of CHARACTER SET */
+		return;
+	case H_WALK_NAME:
+		if (!is_ident_or_text(t))
+			break;
+		rt->step = H_WALK;
+		return;
+	case H_GROUP:
+		/* (length), (precision, scale), ('value', ...) */
+		if (t->kind == T_RPAREN) {
+			rt->step = H_WALK;
+			return;
+		}
+		if (t->kind == T_COMMA || t->kind == T_STRING ||
+		    t->kind == T_DQSTRING || t->kind == T_HEX ||
+		    (t->kind == T_WORD && is_digit(ps->s[t->pos])))
+			return;
+		break;
+	case H_TRG_EVENT:
+		if (kw != K_INSERT && kw != K_UPDATE && kw != K_DELETE)
+			break;
+		rt->step = H_TRG_ON;
+		return;
+	case H_TRG_ON:
+		if (kw != K_ON)
+			break;
+		rt->step = H_TRG_TBL;
+		return;
+	case H_TRG_TBL:
+		if (!is_ident(t))
+			break;
+		rt->step = H_TRG_TBL_DOT;
+		return;
+	case H_TRG_TBL_DOT:
+		if (t->kind == T_DOT) {
+			rt->step = H_TRG_TBL2;
+			return;
+		}
+		rt->step = H_TRG_FOR;
+		goto again;
+	case H_TRG_TBL2:
+		if (!is_ident(t))
+			break;
+		rt->step = H_TRG_FOR;
+		return;
+	case H_TRG_FOR:
+		if (kw != K_FOR)
+			break;
+		rt->step = H_TRG_EACH;
+		return;
+	case H_TRG_EACH:
+		if (kw != K_EACH)
+			break;
+		rt->step = H_TRG_ROW;
+		return;
+	case H_TRG_ROW:
+		if (kw != K_ROW)
+			break;
+		rt->step = H_TRG_ORDER;
+		return;
+	case H_TRG_ORDER:
+		if (kw == K_FOLLOWS || kw == K_PRECEDES) {
+			rt->step = H_TRG_OTHER;
+			return;
+		}
+		rt->step = H_BODY;
+		goto again;
+	case H_TRG_OTHER:
+		if (!is_ident_or_text(t))
+			break;
+		rt->step = H_BODY;
+		return;
+	case H_EVT_SCHED:
+		if (kw != K_SCHEDULE)
+			break;
+		rt->depth = 0;
+		rt->step = H_EVT;
+		return;
+	case H_EVT:
+		/* the schedule: expressions, up to DO */
+		if (t->kind == T_LPAREN) {
+			rt->depth++;
+		} else if (t->kind == T_RPAREN) {
+			if (rt->depth == 0)
+				break;
+			rt->depth--;
+		} else if (kw == K_DO && rt->depth == 0) {
+			rt->step = H_BODY;
+		}
+		return;
+	case H_BODY:
+		rt_try_body(ps, rt, t, n1, n2);
+		return;
+	case H_LABEL_COLON:
+		rt->step = H_LABEL_OPENER; /* the ":" that opener_at() saw */
+		return;
+	case H_LABEL_OPENER:
+		rt_body_start(rt); /* the word that opener_at() saw */
+		return;
+	default:
+		break;
+	}
+off:
+	rt->state = RT_OFF;
+}
+
+static bool seen_end(const struct rt_seen *x)
+{
+	return x->kind == T_WORD && x->kw == K_END;
+}
+
+/* One token (";" included) of the text after the body started. */
+static void rt_body_token(const struct pass *ps, struct routine *rt,
+                          const struct tok *t, const struct tok *n1)
+{
+	bool word = t->kind == T_WORD;
+	bool opens = word && t->kw == K_BEGIN && rt->stmt_start &&
+	             !is_colon(ps, n1);
+	bool after_end = seen_end(&rt->last[0]); /* END CASE opens nothing */
+
+	rt->last[2] = rt->last[1];
+	rt->last[1] = rt->last[0];
+	rt->last[0].kind = t->kind;
+	rt->last[0].kw = word ? t->kw : 0;
+	rt->last[0].opens = rt->opens;
+	rt->last[0].ends = rt->ends;
+	if (word && t->kw == K_END)
+		rt->ends++;
+	else if (opens || (word && t->kw == K_CASE && !after_end))
+		rt->opens++;
+	rt->stmt_start = t->kind == T_SEMI || opens ||
+	                 (word && (t->kw == K_SQLEXCEPTION ||
+	                           t->kw == K_SQLWARNING));
+}
+
+
+/* A label after END: an identifier, not a reserved block word. */
+static bool seen_label(const struct rt_seen *x)
+{
+	return (x->kind == T_WORD && !block_word(x->kw)) ||
+	       x->kind == T_QIDENT || x->kind == T_DQSTRING;
+}
+
+/* At a ";" in the body (before rt_body_token() saw it): may the CREATE
+ * end right before it? */
+static bool rt_may_end(const struct routine *rt)
+{
+	const struct rt_seen *l = rt->last, *e;
+
+	if (rt->opener == K_BEGIN) {
+		if (seen_end(&l[0]))
+			e = &l[0];
+		else if (rt->labelled && seen_end(&l[1]) && seen_label(&l[0]))
+			e = &l[1];
+		else
+			return false;
+		/* every block opened since needs an END before this one */
+		return e->opens <= e->ends;
+	}
+	if (seen_end(&l[1]) && l[0].kind == T_WORD && l[0].kw == rt->opener)
+		return true;
+	return rt->opener != K_IF && rt->opener != K_CASE && seen_end(&l[2]) &&
+	       l[1].kind == T_WORD && l[1].kw == rt->opener &&
+	       seen_label(&l[0]);
+}
+
+/* Statements that cannot parse at top level: when the server meets one it
+ * stops, and runs nothing after it. Checked against MariaDB 10.11: a
+ * syntax error for each (a label "word:" is a different matter). */
+static bool cannot_start(const struct pass *ps, const struct stmt *st)
+{
+	const struct tok *t = hd(st, 0);
+
+	if (t->kind != T_WORD || is_colon(ps, hd(st, 1)))
+		return false;
+	switch (t->kw) {
+	case K_END:
+	case K_ELSE:
+	case K_ELSEIF:
+	case K_WHEN:
+	case K_THEN:
+	case K_UNTIL:
+	case K_DECLARE:
+	case K_LEAVE:
+	case K_ITERATE:
+	case K_RETURN:
+	case K_OPEN:
+	case K_CLOSE:
+	case K_FETCH:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* ------------------------------------------------------------ passes */
 
 static void stmt_begin(struct stmt *st)
@@ -3353,11 +4486,93 @@ static void stmt_begin(struct stmt *st)
 	memset(&st->fr[0], 0, sizeof(st->fr[0]));
 }
 
-static void stmt_token(struct pass *ps, struct stmt *st, const struct tok *cur,
-                       const struct tok *n1, const struct tok *n2)
+/* Can the statement take a T_RUN's tokens in bulk at paren level `depth`?
+ * Only deep in the statement (its head is full), where they do nothing but
+ * count: no SET assignment list being read, no call waiting for its
+ * argument count, no CTE header at this level. */
+static bool runs_state_ok(const struct stmt *st, unsigned depth)
+{
+	return st->n >= HEAD_MAX &&
+	       (!st->set.on || st->set.phase == SP_DONE) && !st->pend_arity &&
+	       depth + 1 < MAX_DEPTH && st->fr[depth].cte == CTE_NONE;
+}
+
+/* Will runs_state_ok() hold for a run lexed now, once n1 and n2 (the
+ * lookahead still to be analysed before it) are? They may close
+ * parentheses (which CTE state cannot notice at a level without a CTE
+ * header) but not open one, end the statement or start a WITH. */
+static bool runs_fit(const struct stmt *st, const struct tok *n1,
+                     const struct tok *n2)
+{
+	const struct tok *t[2] = {n1, n2};
+	unsigned depth = st->depth, i;
+
+	if (st->n < HEAD_MAX)
+		return false; /* the usual case: decided at once */
+	for (i = 0; i < 2; i++) {
+		switch (t[i]->kind) {
+		case T_END:
+		case T_ERROR:
+		case T_LPAREN:
+		case T_SEMI:
+			return false;
+		case T_RPAREN:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			if (t[i]->kw == K_WITH)
+				return false;
+			break;
+		}
+	}
+	return runs_state_ok(st, depth);
+}
+
+/* At a ',': may the lexer return a run? Not while the head of a CREATE
+ * is read, and only where runs_fit() says so. */
+static bool runs_allowed(const struct lexer *lx)
+{
+	const struct pass *ps = lx->fit;
+
+	return ps->rt.state != RT_HEAD &&
+	       runs_fit(&ps->st, &lx->fit_ring[lx->fit_at % RING],
+	                &lx->fit_ring[(lx->fit_at + 1) % RING]);
+}
+
+/* A run: what its tokens would have done one by one (see lex_run()). */
+static void stmt_run(struct pass *ps, struct stmt *st, const struct tok *cur)
+{
+	const struct run *r = &ps->lx->runs[cur->slot];
+
+	WORK(8);
+	if (!runs_state_ok(st, st->depth)) {
+		/* lexed only when it held, and nothing since could change it */
+#ifdef CLASSIFY_WORK
+		abort();
+#endif
+		trap(st, SQL_UNKNOWN,
+		     "internal error: literal run out of place");
+	}
+	st->n += (unsigned)r->ntok;
+	if (st->depth < MAX_DEPTH)
+		st->fr[st->depth].commas += (unsigned)r->commas;
+	st->tail[0] = r->last[0];
+	st->tail[1] = r->last[1];
+	st->p2 = &st->tail[0];
+	st->p1 = &st->tail[1];
+}
+
+static inline void stmt_token(struct pass *ps, struct stmt *st,
+                              const struct tok *cur, const struct tok *n1,
+                              const struct tok *n2)
 {
 	unsigned idx = st->n;
 
+	if (cur->kind == T_RUN) {
+		stmt_run(ps, st, cur);
+		return;
+	}
 	WORK(8);
 	if (idx < HEAD_MAX)
 		st->head[idx] = *cur;
@@ -3377,14 +4592,33 @@ static void stmt_token(struct pass *ps, struct stmt *st, const struct tok *cur,
 
 static void stmt_finish(struct pass *ps, struct stmt *st)
 {
+	struct routine *rt = &ps->rt;
 	struct verdict v;
 	unsigned exempt = (unsigned)-1;
 
 	WORK(8);
 	if (st->n == 0)
 		return; /* ";;" */
+	if (rt->state == RT_HEAD)
+		rt->state = RT_OFF; /* not a CREATE with a compound body */
 	ps->statements++;
 	verdict_init(&v);
+	if (rt->state == RT_BODY && !rt->in_create) {
+		/* After a place where the CREATE may have ended: inside its
+		 * body, or a statement that runs if nothing before it failed
+		 * to parse since that place. */
+		if (cannot_start(ps, st))
+			rt->live = false;
+		if (!rt->live) {
+			/* it does not run now; its traps count as the body's */
+			ps->flags |= st->flags;
+			if (st->trap.why != NULL && st->trap.cls > ps->v.cls) {
+				verdict_set(&ps->v, &st->trap);
+				ps->worst = ps->statements;
+			}
+			return;
+		}
+	}
 	head_class(ps, st, 0, &v, &exempt);
 	raise_v(&v, &st->trap);
 	if (st->dml_count > 0 &&
@@ -3398,10 +4632,47 @@ static void stmt_finish(struct pass *ps, struct stmt *st)
 	}
 }
 
+/* A token (not a ";" that semi_ends() saw) of a text that may be a CREATE
+ * with a compound body. */
+static void rt_token(struct pass *ps, const struct tok *cur,
+                     const struct tok *n1, const struct tok *n2)
+{
+	if (ps->rt.state == RT_HEAD)
+		rt_head(ps, &ps->rt, cur, n1, n2);
+	else if (cur->kind != T_SEMI && !ps->opts->single_statement)
+		rt_body_token(ps, &ps->rt, cur, n1);
+}
+
+/* A ";" after a compound body started: does it end a statement (the
+ * CREATE at a place where it may end, or a statement after that place), or
+ * is it one of the CREATE's tokens? Notes in rt->at_end that the CREATE
+ * may end here, for after_semi(). */
+static bool semi_ends(struct pass *ps, const struct tok *semi,
+                      const struct tok *n1)
+{
+	struct routine *rt = &ps->rt;
+
+	if (ps->opts->single_statement)
+		return false; /* the rest is the CREATE's, or refused whole */
+	rt->at_end = rt_may_end(rt);
+	rt_body_token(ps, rt, semi, n1);
+	return !rt->in_create || rt->at_end;
+}
+
+/* After the statement a ";" ended: if the CREATE may have ended there,
+ * what follows runs as further statements. */
+static void after_semi(struct pass *ps)
+{
+	struct routine *rt = &ps->rt;
+
+	if (rt->state == RT_BODY && rt->at_end) {
+		rt->in_create = false;
+		rt->live = true;
+		rt->at_end = false;
+	}
+}
+
 /* Lexes and analyses the whole text once under one scenario. */
-/* Tokens are lexed into a ring: the one being looked at, two after it
- * and (through st->p1, st->p2) two before it stay valid. */
-#define RING 8
 
 static void run_pass(struct pass *ps, struct lexer *lx, struct scenario sc,
                      const struct gates *known)
@@ -3410,13 +4681,19 @@ static void run_pass(struct pass *ps, struct lexer *lx, struct scenario sc,
 	struct tok ring[RING];
 	const struct tok *cur;
 	unsigned at, i;
+	bool rt_on = true; /* ps->rt.state != RT_OFF, kept at hand */
 
 	ps->statements = 0;
 	ps->worst = 0;
 	ps->flags = 0;
 	ps->any = false;
 	verdict_init(&ps->v);
+	ps->rt.state = RT_HEAD; /* the rest is set as the head is read */
+	ps->rt.step = H_CREATE;
 	lex_init(lx, ps->s, ps->len, sc, known);
+	ps->lx = lx;
+	lx->fit = RUNS_OFF ? NULL : ps;
+	lx->fit_ring = ring;
 	lex_next(lx, &ring[0]);
 	for (i = 1; i < 3; i++) {
 		if (ring[i - 1].kind == T_END || ring[i - 1].kind == T_ERROR)
@@ -3436,18 +4713,31 @@ static void run_pass(struct pass *ps, struct lexer *lx, struct scenario sc,
 			ps->worst = 0;
 			return;
 		}
-		if (cur->kind == T_SEMI || cur->kind == T_END) {
+		if (cur->kind == T_END ||
+		    (cur->kind == T_SEMI &&
+		     (ps->rt.state != RT_BODY ||
+		      semi_ends(ps, cur, &ring[(at + 1) % RING])))) {
 			stmt_finish(ps, st);
 			if (cur->kind == T_END)
 				break;
+			after_semi(ps);
 			stmt_begin(st);
+			rt_on = ps->rt.state != RT_OFF;
 		} else {
+			/* a token, or a ";" inside a compound body */
 			stmt_token(ps, st, cur, &ring[(at + 1) % RING], last);
+			if (rt_on) {
+				rt_token(ps, cur, &ring[(at + 1) % RING], last);
+				rt_on = ps->rt.state != RT_OFF;
+			}
 		}
-		if (last->kind == T_END || last->kind == T_ERROR)
+		if (last->kind == T_END || last->kind == T_ERROR) {
 			ring[(at + 3) % RING] = *last;
-		else
+		} else {
+			/* analysed after ring[at + 1] and ring[at + 2] */
+			lx->fit_at = at + 1;
 			lex_next(lx, &ring[(at + 3) % RING]);
+		}
 	}
 	if (ps->statements == 0) {
 		ps->v.cls = SQL_UNKNOWN;

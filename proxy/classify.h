@@ -12,10 +12,40 @@
  * statement's leading words and at the traps inside it (INTO OUTFILE,
  * LOAD_FILE(), locking reads, stored function calls, sequences, ...).
  *
+ * Compound bodies. A text whose first statement is CREATE [OR REPLACE]
+ * [DEFINER = ...] [AGGREGATE] PROCEDURE, FUNCTION, TRIGGER or EVENT with a
+ * compound body (BEGIN ... END, label: BEGIN ... END label, IF, CASE,
+ * LOOP, WHILE, REPEAT, FOR) is ddl: the ";" inside the body do not end the
+ * statement. The head is read exactly (name, parameters, RETURNS type,
+ * characteristics, trigger timing, event schedule up to DO); anything it
+ * does not know leaves the text to the ordinary rules, under which the
+ * fragments of a compound body are unknown. Creating a routine is ddl
+ * whatever its body does: the body runs later — a procedure or function
+ * when called (CALL is write, a stored function call in a query is write
+ * unless functions_are_reads), a trigger on its table's writes, an event on
+ * its schedule, perhaps at once — with the definer's privileges, so a
+ * policy that allows ddl allows all of that. Trap words in the text (INTO
+ * OUTFILE, LOAD_FILE(), SONAME, ...) still count, in the body too, as they
+ * do for a routine with a one-statement body; an event's schedule, which
+ * the server evaluates at once, is read like any expression.
+ * Where the server ends such a statement is not certain without a
+ * grammar: it ends right after the END that closes the outermost block.
+ * Unless single_statement is set, every ";" that may follow that END (END,
+ * or END and the words that may close the outermost block) and is not
+ * ruled out by counting blocks is taken as a possible end, and what
+ * follows it is classified as the further statements the server would run
+ * — stopping, as the server does, at a statement that cannot parse at top
+ * level (END, ELSE, ELSEIF, WHEN, THEN, UNTIL, DECLARE, LEAVE, ITERATE,
+ * RETURN, OPEN, CLOSE, FETCH: checked against MariaDB 10.11). The text
+ * before the first possible end is certainly inside the CREATE. A body
+ * whose inner blocks end in "END;" may thus be stricter than ddl, often
+ * unknown (IF or WHILE at top level); with single_statement it is ddl.
+ *
  * Deliberately absent: a full SQL grammar, DELIMITER (a client command) and
  * any knowledge of the schema (a view may call a stored function; the
  * classifier cannot see that); names of prepared statements are not
- * tracked, so EXECUTE is unknown. Assumptions, each enforced where the
+ * tracked, so EXECUTE is unknown. ALTER EVENT ... DO with a compound body
+ * and CREATE PACKAGE stay unknown. Assumptions, each enforced where the
  * classifier can see it: the server is MySQL >= 5.7 or MariaDB >= 10.0 not
  * running sql_mode=ORACLE (SET sql_mode to anything the classifier cannot
  * check is unknown), and the client character set is one in which bytes
@@ -43,6 +73,16 @@ struct classify_opts {
 	 * functions) as reads. Known dangerous loadable functions (SYS_EXEC,
 	 * ...) stay admin. Default false. */
 	bool functions_are_reads;
+	/* The server runs at most one statement of this text and refuses it
+	 * whole (a syntax error, nothing run) when more follows: set it when
+	 * the client did not negotiate CLIENT_MULTI_STATEMENTS or turned it off
+	 * with COM_SET_OPTION, and for COM_STMT_PREPARE (checked on MariaDB
+	 * 10.11; the text of PREPARE ... FROM 'text' is read this way
+	 * already). It only lets a CREATE with a compound body be ddl
+	 * whatever follows its END; everything else is classified as if
+	 * several statements could run. Default false, the strict choice:
+	 * more than one statement may run. */
+	bool single_statement;
 };
 
 #define CLASSIFY_REASON_MAX 192

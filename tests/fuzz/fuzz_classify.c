@@ -1,6 +1,7 @@
 /*
- * Fuzzes the SQL statement classifier. The first byte picks options and
- * mutations; the rest is the SQL text. Besides crashes and sanitizer
+ * Fuzzes the SQL statement classifier. The first byte picks options
+ * (0x80 functions_are_reads, 0x40 single_statement) and mutations; the
+ * rest is the SQL text. Besides crashes and sanitizer
  * reports it checks, and aborts when one breaks:
  *  (a) the work done (bytes and tokens looked at, counted by the
  *      classifier under CLASSIFY_WORK) stays linear in the input length;
@@ -10,7 +11,14 @@
  *      a non-read into a read;
  *  (d) appending ";" and a non-read statement never yields a read;
  *  (e) the class of "A; B" is at least the class of A and of B, when
- *      each of them classifies on its own;
+ *      each of them classifies on its own and A does not open a compound
+ *      routine body (which may take B in);
+ *  (f) single_statement never makes a text stricter;
+ *  (g) literal runs (bulk lexing of long lists) change nothing: class,
+ *      flags, statement count and reason are those of token-by-token
+ *      lexing;
+ *  (h) a text whose first statement creates a routine with a compound
+ *      body is at least ddl;
  *  plus: the reason is NUL-terminated and the result is deterministic.
  *
  * It does not compare against a real server: the unit tests hold the
@@ -52,6 +60,7 @@ static struct classification classify(const uint8_t *p, size_t n,
 	struct classification c;
 
 	classify_work = 0;
+	classify_saw_compound = false;
 	proxy_classify((const char *)p, n, o, &c);
 	check_reason(&c);
 	/* (a) */
@@ -223,13 +232,17 @@ static void check_concat(const uint8_t *p, size_t n,
                          const struct classify_opts *o, size_t split)
 {
 	struct classification a, b, c;
+	bool compound;
 	uint8_t *q;
 
 	if (n == 0)
 		return;
 	split %= n;
 	a = classify(p, split, o);
+	compound = classify_saw_compound;
 	b = classify(p + split, n - split, o);
+	if (compound)
+		return;
 	if (a.cls == SQL_UNKNOWN || b.cls == SQL_UNKNOWN)
 		return;
 	q = malloc(n + 2);
@@ -245,10 +258,33 @@ static void check_concat(const uint8_t *p, size_t n,
 	free(q);
 }
 
+/* (f), (g), (h) */
+static void check_modes(const uint8_t *p, size_t n,
+                        const struct classify_opts *o,
+                        const struct classification *c, bool compound)
+{
+	struct classify_opts other = *o;
+	struct classification d;
+
+	if (compound && c->cls < SQL_DDL)
+		abort();
+	other.single_statement = !o->single_statement;
+	d = classify(p, n, &other);
+	if (o->single_statement ? c->cls > d.cls : d.cls > c->cls)
+		abort();
+	classify_no_runs = true;
+	d = classify(p, n, o);
+	classify_no_runs = false;
+	if (d.cls != c->cls || d.flags != c->flags ||
+	    d.statements != c->statements || strcmp(d.reason, c->reason) != 0)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct classify_opts o = {false};
+	struct classify_opts o = {false, false};
 	struct classification c, again;
+	bool compound;
 	struct toks ts = {0, 0, NULL, NULL};
 	unsigned sel;
 	const uint8_t *p;
@@ -260,8 +296,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = data + 1;
 	n = size - 1;
 	o.functions_are_reads = (sel & 0x80) != 0;
+	o.single_statement = (sel & 0x40) != 0;
 
 	c = classify(p, n, &o);
+	compound = classify_saw_compound;
 	again = classify(p, n, &o);
 	if (c.cls != again.cls || c.flags != again.flags ||
 	    c.statements != again.statements ||
@@ -275,6 +313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_insert(p, n, &ts, &o, c.cls, sel + (unsigned)n * 7u);
 	check_append(p, n, &o, sel);
 	check_concat(p, n, &o, (size_t)sel * 131u + n / 3);
+	check_modes(p, n, &o, &c, compound);
 	free(ts.t);
 	free(ts.boundary);
 	return 0;
