@@ -11,7 +11,16 @@
  * a second instead, as a gateway under a given load would; the interesting
  * figures are then the peak queue and the rows written per statement. It
  * also prints the bench process's CPU time per record (building batches,
- * escaping, libpq).
+ * escaping, libpq) and, when PostgreSQL runs on the same host, the CPU time
+ * of all the server's processes per record (and of the recorder's backend
+ * alone): what a loaded machine must find for the audit besides the
+ * gateway's own work.
+ *
+ * Each statement is recorded as the gateway records a sysbench point
+ * select: an execution of a prepared statement, with its text, its decoded
+ * parameter and the verdict of a read under the built-in policy. --bare
+ * records a text query without any verdict instead (the record before
+ * statements were classified).
  *
  * --insert writes every statement the way the recorder did before COPY:
  * statements through INSERT ... ON CONFLICT, and a statement still running
@@ -23,7 +32,7 @@
  * it checks only that every statement arrived.
  *
  * usage: recorder_bench [--records N] [--sessions S] [--batch B]
- *                       [--rate R] [--insert]
+ *                       [--rate R] [--insert] [--bare]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,8 +54,14 @@
 /* When the queue is full (or --rate is reached), the producer looks again
  * after this long. */
 #define FULL_RETRY_US 1000
-/* sysbench oltp_point_select's statement, with an id. */
-#define POINT_SELECT "SELECT c FROM sbtest1 WHERE id=%d"
+/* sysbench oltp_point_select's statement: prepared, then executed with an
+ * id, as the gateway records it (COM_STMT_EXECUTE, the prepared text, the
+ * decoded parameter and the verdict of a read under the built-in policy). */
+#define POINT_SELECT "SELECT c FROM sbtest1 WHERE id=?"
+#define COM_STMT_EXECUTE 23
+/* --bare: the record before classification, a text COM_QUERY. */
+#define POINT_SELECT_TEXT "SELECT c FROM sbtest1 WHERE id=%d"
+#define COM_QUERY 3
 
 struct bench {
 	struct event_base *base;
@@ -62,6 +77,7 @@ struct bench {
 	size_t max_queue;
 	uint64_t start_ms, end_ms;
 	bool producing;
+	bool bare;                    /* records without a verdict */
 };
 
 static const struct store_stmt_result ok_result = {
@@ -79,6 +95,39 @@ static void finish_inflight(struct bench *b, long i)
 		return;
 	store_stmt_done(b->st, b->inflight[i], &ok_result);
 	b->inflight[i] = NULL;
+}
+
+/* Begins the next statement of session i; NULL when refused. */
+static struct store_stmt *begin(struct bench *b, long i)
+{
+	int id = (int)(b->begun % 100000) + 1;
+	char text[64], params[24];
+	struct store_stmt_info info = {
+		.session_id = b->session_ids[i],
+		.seq = ++b->seq[i],
+		.started_us = core_wall_us(),
+	};
+
+	if (b->bare) {
+		int len = snprintf(text, sizeof(text), POINT_SELECT_TEXT, id);
+
+		info.command = COM_QUERY;
+		info.command_name = "COM_QUERY";
+		info.text = text;
+		info.text_len = (size_t)len;
+	} else {
+		snprintf(params, sizeof(params), "[%d]", id);
+		info.command = COM_STMT_EXECUTE;
+		info.command_name = "COM_STMT_EXECUTE";
+		info.text = POINT_SELECT;
+		info.text_len = strlen(POINT_SELECT);
+		info.cls = "read";
+		info.decision = "allow";
+		info.policy = "built-in default";
+		info.reason = "SELECT reads rows";
+		info.params = params;
+	}
+	return store_stmt_begin(b->st, &info);
 }
 
 /* With --rate: whether the statements begun so far are as many as the
@@ -101,9 +150,6 @@ static void produce_cb(evutil_socket_t fd, short what, void *arg)
 
 	for (round = 0; round < ROUNDS_PER_RUN; round++) {
 		for (i = 0; i < b->sessions; i++) {
-			char sql[64];
-			int len;
-
 			finish_inflight(b, i);
 			if (b->begun == b->records)
 				continue;
@@ -116,11 +162,7 @@ static void produce_cb(evutil_socket_t fd, short what, void *arg)
 				event_add(b->produce_ev, &retry);
 				return;
 			}
-			len = snprintf(sql, sizeof(sql), POINT_SELECT,
-			               (int)(b->begun % 100000) + 1);
-			b->inflight[i] = store_stmt_begin(
-			    b->st, b->session_ids[i], ++b->seq[i],
-			    core_wall_us(), 3, "COM_QUERY", sql, (size_t)len);
+			b->inflight[i] = begin(b, i);
 			if (b->inflight[i] == NULL) {
 				b->refused_rounds++;
 				event_add(b->produce_ev, &retry);
@@ -177,10 +219,72 @@ static double cpu_seconds(void)
 	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Fields 14 to 17 of /proc/PID/stat (utime, stime, cutime, cstime) in
+ * seconds, and field 4 (ppid); false when the process is not there. */
+static bool proc_times(long pid, double *self, double *children, long *ppid)
+{
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	unsigned long long ut, st;
+	long long cut, cst;
+	char path[64], buf[1024], *p;
+	FILE *f = NULL;
+	size_t n;
+	int pp;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After "pid (comm) ", which may hold spaces: state ppid ... */
+	p = strrchr(buf, ')');
+	if (p == NULL ||
+	    sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+	                  "%lld %lld",
+	           &pp, &ut, &st, &cut, &cst) != 5)
+		return false;
+	*self = (double)(ut + st) / hz;
+	*children = (double)(cut + cst) / hz;
+	*ppid = pp;
+	return true;
+}
+
+/* CPU seconds of the PostgreSQL server that runs backend `pid`: its
+ * postmaster, every process the postmaster runs now, and what the ones
+ * that exited (autovacuum workers, ...) left to it. Negative when the
+ * server is not on this host. */
+static double pg_cpu_seconds(long pid)
+{
+	double self, children, total = 0;
+	long pm;
+	char path[64];
+	FILE *f = NULL;
+	long child;
+
+	if (pid <= 0 || !proc_times(pid, &self, &children, &pm) ||
+	    !proc_times(pm, &self, &children, &child))
+		return -1;
+	total = self + children;
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pm, pm);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fscanf(f, "%ld", &child) == 1) {
+		long ignored;
+
+		if (proc_times(child, &self, &children, &ignored))
+			total += self;
+	}
+	fclose(f);
+	return total;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: recorder_bench [--records N] [--sessions S] "
-	                "[--batch B] [--rate R] [--insert]\n");
+	                "[--batch B] [--rate R] [--insert] [--bare]\n");
 	exit(2);
 }
 
@@ -201,7 +305,8 @@ int main(int argc, char **argv)
 	struct core_buf sdsn = {0};
 	char schema[64], sql[160], err[512];
 	bool insert = false;
-	double cpu0, cpu;
+	double cpu0, cpu, pgcpu0, pgcpu, backend0, backend, ignored;
+	long pg_pid, ppid;
 	PGconn *pg = NULL;
 	PGresult *res = NULL;
 	FILE *devnull = NULL;
@@ -210,6 +315,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--insert") == 0)
 			insert = true;
+		else if (strcmp(argv[i], "--bare") == 0)
+			b.bare = true;
 		else if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
 			b.records = atol(argv[++i]);
 		else if (strcmp(argv[i], "--sessions") == 0 && i + 1 < argc)
@@ -271,10 +378,19 @@ int main(int argc, char **argv)
 	event_add(b.check_ev, &tick);
 	b.producing = true;
 	cpu0 = cpu_seconds();
+	pg_pid = PQbackendPID(b.st->rec.pg);
+	pgcpu0 = pg_cpu_seconds(pg_pid);
+	if (!proc_times(pg_pid, &backend0, &ignored, &ppid))
+		backend0 = -1;
 	b.start_ms = core_mono_ms();
 	event_active(b.produce_ev, EV_TIMEOUT, 0);
 	(void)event_base_dispatch(b.base);
 	cpu = cpu_seconds() - cpu0;
+	pgcpu = pgcpu0 < 0 ? -1 : pg_cpu_seconds(pg_pid) - pgcpu0;
+	if (backend0 < 0 || !proc_times(pg_pid, &backend, &ignored, &ppid))
+		backend = -1;
+	else
+		backend -= backend0;
 
 	store_get_stats(b.st, &stats);
 	snprintf(sql, sizeof(sql),
@@ -288,13 +404,16 @@ int main(int argc, char **argv)
 		       "%.2f s, %.0f records/s; %" PRIu64 " rows written "
 		       "(%.3f per statement) in %" PRIu64 " batches (%" PRIu64
 		       " failed); peak queue %zu, full %ld times; %.1f us CPU per "
-		       "record in the bench process%s\n",
+		       "record in the bench process, %.1f in PostgreSQL (%.1f in "
+		       "the recorder's backend)%s\n",
 		       insert ? "INSERT" : "COPY", b.records, b.sessions,
 		       cfg.batch_size, b.rate > 0 ? "limited" : "unlimited",
 		       secs, (double)b.records / secs, stats.written,
 		       (double)stats.written / (double)b.records, stats.batches,
 		       stats.batch_failures, b.max_queue, b.refused_rounds,
 		       cpu * 1e6 / (double)b.records,
+		       pgcpu < 0 ? 0.0 : pgcpu * 1e6 / (double)b.records,
+		       backend < 0 ? 0.0 : backend * 1e6 / (double)b.records,
 		       rows == b.records ? "" : " -- ROWS MISSING");
 		if (rows != b.records)
 			fprintf(stderr, "recorder_bench: %ld rows stored, %ld "

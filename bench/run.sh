@@ -6,7 +6,17 @@
 # throughput ratio and p95 latency of each, then the gateway's peak resident
 # memory while it streams a 1 GB result.
 #
+# For each gateway run it also prints PostgreSQL's CPU time per statement
+# (all its processes, until the run's last row is stored: what the audit
+# records cost the machine), the statements the gateway refused (error
+# 1290: the audit queue was full; sysbench is told to count them rather
+# than stop) and the audit lag: statements sysbench ran whose rows were not
+# yet in PostgreSQL when the run ended, i.e. how much of the audit queue
+# the run left filled (queue_size is 100,000).
+#
 # Usage: bench/run.sh [--threads N] [--time SECONDS] [--stream-mb MB]
+#                     [--tests "oltp_point_select oltp_read_only"]
+# --stream-mb 0 skips the streaming measurement.
 # Needs the build in ./build (scripts/test.sh or cmake makes it) and starts
 # its own private servers under ./build/bench-servers on 127.0.0.1.
 set -euo pipefail
@@ -16,12 +26,14 @@ THREADS=8
 TIME=20
 STREAM_MB=1024
 TABLE_SIZE=100000
+TESTS="oltp_point_select oltp_read_only"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--threads) THREADS=$2; shift 2 ;;
 	--time) TIME=$2; shift 2 ;;
 	--stream-mb) STREAM_MB=$2; shift 2 ;;
-	*) echo "usage: $0 [--threads N] [--time SECONDS] [--stream-mb MB]" >&2; exit 2 ;;
+	--tests) TESTS=$2; shift 2 ;;
+	*) echo "usage: $0 [--threads N] [--time SECONDS] [--stream-mb MB] [--tests LIST]" >&2; exit 2 ;;
 	esac
 done
 
@@ -114,16 +126,31 @@ cp "$AGENTGATE_GATEWAY_TLS_KEY" "$SBDIR/client-key.pem"
 gw_cpu() { # CPU time of the gateway so far, in clock ticks
 	awk '{print $14 + $15}' "/proc/$GW_PID/stat"
 }
+# CPU time of the store's PostgreSQL so far, in clock ticks: the postmaster's
+# processes, and what those that exited (autovacuum workers, ...) left to
+# it.
+pg_cpu() {
+	local pm
+	pm=$(head -n 1 "$AGENTGATE_SRV_DIR/pg/data/postmaster.pid")
+	{
+		awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+		for c in $(cat "/proc/$pm/task/$pm/children"); do
+			awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true
+		done
+	} | awk '{t += $1} END {print t}'
+}
 
-# run_sb TEST PORT USER PASSWORD SSL -> "tps p95 count"
+# run_sb TEST PORT USER PASSWORD SSL -> "tps p95 count refused"
 run_sb() {
 	local out
 	# Preload the clear-text plugin: libmariadb loads it lazily and several
-	# threads doing so at once race ("it is already loaded").
+	# threads doing so at once race ("it is already loaded"). A statement
+	# the gateway refuses (1290) is counted, not fatal, so that a run with
+	# refusals still reports how many there were.
 	out=$(cd "$SBDIR" && LIBMYSQL_PLUGINS=mysql_clear_password sysbench "$1" "${SB_COMMON[@]}" --mysql-host=127.0.0.1 --mysql-port="$2" \
-		--mysql-user="$3" --mysql-password="$4" --mysql-ssl="$5" \
+		--mysql-user="$3" --mysql-password="$4" --mysql-ssl="$5" --mysql-ignore-errors=1290 \
 		--threads="$THREADS" --time="$TIME" --report-interval=0 run 2>&1) || true
-	local tps p95
+	local tps p95 refused
 	if [ "$1" = oltp_point_select ]; then
 		tps=$(echo "$out" | awk '/queries:/ {gsub(/[(]/,"",$3); print $3}')
 	else
@@ -131,13 +158,18 @@ run_sb() {
 	fi
 	p95=$(echo "$out" | awk '/95th percentile:/ {print $3}')
 	n=$(echo "$out" | awk '/queries:/ {print $2}')
+	refused=$(echo "$out" | awk '/ignored errors:/ {print $3}')
 	if [ -z "$tps" ]; then
 		echo "sysbench $1 on port $2 failed:" >&2
 		echo "$out" | tail -5 >&2
 		return 1
 	fi
-	echo "$tps $p95 $n"
+	echo "$tps $p95 $n ${refused:-0}"
 }
+# Statement rows in PostgreSQL.
+pg_rows() { psql -X -q -t -A -d "$AGENTGATE_TEST_PG_DSN" -c "SELECT count(*) FROM statements"; }
+# audit_lag QUERIES REFUSED ROWS_ADDED -> statements without their row yet
+audit_lag() { awk -v n="$1" -v f="$2" -v a="$3" 'BEGIN {l = n - f - a; print (l > 0 ? l : 0)}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 # gateway CPU microseconds per query between two gw_cpu readings
 per_query() { awk -v t0="$1" -v t1="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
@@ -145,25 +177,42 @@ per_query() { awk -v t0="$1" -v t1="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
 
 printf '\nagentgate benchmark: %s threads, %s s per run, %s cores, %s\n' \
 	"$THREADS" "$TIME" "$(nproc)" "$(date -u +%Y-%m-%d)"
-printf '%-18s %-12s %12s %8s %6s %12s\n' test path "per second" "p95 ms" ratio "gw us/query"
-for test in oltp_point_select oltp_read_only; do
+FMT='%-18s %-12s %12s %8s %6s %12s %12s %8s %10s\n'
+printf "$FMT" test path "per second" "p95 ms" ratio "gw us/query" "pg us/query" refused "audit lag"
+for test in $TESTS; do
 	read -r d_tps d_p95 _ < <(run_sb "$test" "$AGENTGATE_MARIADB_PORT" \
 		"$AGENTGATE_MARIADB_RW_USER" "$DBPASS" off)
-	printf '%-18s %-12s %12s %8s %6s %12s\n' "$test" direct "$d_tps" "$d_p95" 1.00 -
+	printf "$FMT" "$test" direct "$d_tps" "$d_p95" 1.00 - - - -
 	for mode in off on; do
 		port=$AGENTGATE_GATEWAY_PLAIN_PORT path=gateway
 		[ "$mode" = on ] && port=$AGENTGATE_GATEWAY_PORT path=gateway+TLS
 		# Let the audit queue of the previous run drain first: on a small
 		# machine PostgreSQL shares the cores with the load.
 		sleep 10
+		r0=$(pg_rows)
 		c0=$(gw_cpu)
-		read -r g_tps g_p95 g_n < <(run_sb "$test" "$port" orders "$TOKEN" "$mode")
+		p0=$(pg_cpu)
+		read -r g_tps g_p95 g_n g_refused < <(run_sb "$test" "$port" orders "$TOKEN" "$mode")
 		c1=$(gw_cpu)
-		printf '%-18s %-12s %12s %8s %6s %12s\n' "$test" "$path" "$g_tps" "$g_p95" \
-			"$(ratio "$g_tps" "$d_tps")" "$(per_query "$c0" "$c1" "$g_n")"
+		r1=$(pg_rows)
+		# sysbench's count includes the refused statements, which have
+		# no row.
+		lag=$(audit_lag "$g_n" "$g_refused" "$((r1 - r0))")
+		# PostgreSQL's CPU time counts until the run's last row is in:
+		# a run that leaves a lag has not paid for it yet.
+		for _ in $(seq 1 120); do
+			[ "$(audit_lag "$g_n" "$g_refused" "$(($(pg_rows) - r0))")" -gt 0 ] || break
+			sleep 0.5
+		done
+		p1=$(pg_cpu)
+		printf "$FMT" "$test" "$path" "$g_tps" "$g_p95" \
+			"$(ratio "$g_tps" "$d_tps")" "$(per_query "$c0" "$c1" "$g_n")" \
+			"$(per_query "$p0" "$p1" "$g_n")" "$g_refused" "$lag"
 	done
 done
 echo "(point select: queries per second; read only: transactions per second)"
+
+[ "$STREAM_MB" -gt 0 ] || exit 0
 
 # Peak RSS of a fresh gateway while it streams STREAM_MB through TLS.
 stop_gateway

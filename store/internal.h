@@ -84,22 +84,46 @@ void store_sql_i64(struct core_buf *b, int64_t v);
  * '2024-05-01 12:00:00.000001+00'; NULL outside the years 1 to 9999. */
 void store_sql_ts(struct core_buf *b, int64_t us);
 
-/* Fields of COPY's text format, for COPY ... FROM STDIN: fields are
- * separated by a tab and rows end with a newline; within a field a
- * backslash, tab, newline or carriage return is written as a backslash
- * escape, and NULL as \N. Integers need no escaping (store_sql_i64). */
-#define STORE_COPY_NULL "\\N"
+/* COPY ... FROM STDIN (FORMAT binary), which the recorder uses for its
+ * statement rows: the data is store_copy_begin's header, then each row as
+ * store_copy_row (its number of fields) followed by that many fields, then
+ * store_copy_end. A field is its length (or -1 for NULL) and the column
+ * type's binary form, integers in network byte order; PostgreSQL then
+ * parses no text at all, and nothing in a field is syntax. The writer must
+ * match the column types exactly (smallint is store_copy_i16, integer
+ * store_copy_i32, bigint store_copy_i64): a mismatch is refused by the
+ * server as malformed data. */
+#define STORE_COPY_SIGNATURE "PGCOPY\n\377\r\n"
+#define STORE_COPY_SIGNATURE_LEN 11 /* the above and its NUL */
+/* The longest field written, so that a length always fits its 32 bits:
+ * PostgreSQL takes no field of 1 GiB or more anyway (nor did a text COPY
+ * line). Longer text is cut at a character boundary and reported lossy,
+ * longer bytes are cut. Statements are bounded by max_packet_size (1 GiB
+ * at most), so only pathological ones come near. */
+#define STORE_COPY_FIELD_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
+void store_copy_begin(struct core_buf *b);
+void store_copy_end(struct core_buf *b);
+void store_copy_row(struct core_buf *b, uint16_t nfields);
+void store_copy_null(struct core_buf *b);
+void store_copy_i16(struct core_buf *b, int16_t v);
+void store_copy_i32(struct core_buf *b, int32_t v);
+void store_copy_i64(struct core_buf *b, int64_t v);
 /* Appends the bytes as a text field made valid UTF-8 (as store_sql_text).
  * Returns true when nothing had to change. */
 bool store_copy_text(struct core_buf *b, const void *data, size_t len);
-/* A text field, or \N when s is NULL. */
+/* The same with a lower bound than STORE_COPY_FIELD_MAX (tests). */
+bool store_copy_text_max(struct core_buf *b, const void *data, size_t len,
+                         size_t max);
+/* A text field, or NULL when s is NULL. */
 void store_copy_str(struct core_buf *b, const char *s);
-/* A bytea field: \\x... (COPY turns the doubled backslash into the one of
- * bytea's hex input). */
+/* A bytea field: the bytes themselves. */
 void store_copy_bytea(struct core_buf *b, const void *data, size_t len);
-/* A timestamptz field, 2024-05-01 12:00:00.000001+00, or \N as
- * store_sql_ts writes NULL. */
+/* A timestamptz field, or NULL where store_sql_ts writes NULL (outside the
+ * years 1 to 9999). PostgreSQL 10 and later store timestamps as integers,
+ * the only binary form this writes. */
 void store_copy_ts(struct core_buf *b, int64_t us);
+/* A uuid field from an id store_uuid_valid accepted. */
+void store_copy_uuid(struct core_buf *b, const char *id);
 /* 8-4-4-4-12 hexadecimal digits. */
 bool store_uuid_valid(const char *s);
 
@@ -224,6 +248,10 @@ struct store_rq {
 	size_t salvage;        /* records still to be sent one per batch */
 	uint64_t (*now_ms)(void);
 	struct core_buf group[REC_KIND_COUNT];
+	/* The COPY data of the batch built last is copy_parts parts, one per
+	 * COPY statement of its query; part i ends at copy_ends[i]. */
+	size_t *copy_ends;
+	size_t copy_parts, copy_ends_cap;
 	uint64_t queued, written, dropped_auth, dropped_invalid;
 	uint64_t batches, batch_failures;
 	char why[80];
@@ -256,17 +284,31 @@ enum rec_route {
 enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
                               uint64_t now_ms);
 
+/* Statement rows per COPY. PostgreSQL (15, at least) buffers the rows of
+ * a binary COPY 1,000 at a time, one tuple slot each, and creating and
+ * dropping those slots costs it time that grows with the square of their
+ * number: a batch of 1,000 rows in one COPY cost it about 0.7 ms more than
+ * in four. Each further COPY of a batch costs a little (the server asks for
+ * its data: one more exchange on the connection). COPYs of 100 to 250 rows
+ * were measured cheapest (docs/PERFORMANCE.md); of those, 250 needs the
+ * fewest exchanges. A batch sends as many as it needs. */
+#define STORE_COPY_PART_ROWS 250
+
 /* The head of the batch query when it carries COPY rows: the query is this
- * COPY, then the SQL of the other records. */
+ * COPY, once per part of the COPY data (store_rq.copy_parts), then the SQL
+ * of the other records. */
 #define STORE_COPY_STATEMENTS                                               \
 	"COPY statements (session_id, seq, started_at, command, "           \
 	"command_name, sql_text, sql_bytes, class, decision, policy, "      \
 	"reason, params, status, duration_us, rows_affected, "              \
-	"rows_returned, error_code, error_message) FROM STDIN;\n"
+	"rows_returned, error_code, error_message) FROM STDIN "             \
+	"(FORMAT binary);\n"
 
 /* Builds the next batch and marks its records taken: the query into `sql`
  * (NUL-terminated) and, when it starts with STORE_COPY_STATEMENTS, the COPY
- * data into `copy` (empty otherwise). Returns the number taken; 0 when
+ * data into `copy` (empty otherwise): rq->copy_parts parts in the binary
+ * format, each with its header and trailer and at most
+ * STORE_COPY_PART_ROWS rows. Returns the number taken; 0 when
  * nothing can go now or a batch is already in flight. `instance_lit` is the
  * instance name already written as a literal. */
 size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
@@ -338,10 +380,12 @@ struct pgconn {
 	struct event *rd_ev, *wr_ev;
 	struct event *timer;       /* reconnect wait, connect or query timeout */
 	/* COPY data of the query in flight (the owner's, kept until done or
-	 * down): copy_off bytes handed to libpq so far. */
+	 * down): one part per COPY of the query, part i ending at
+	 * copy_ends[i]; copy_part is the one being sent or next to be,
+	 * copy_off the bytes of copy_data handed to libpq so far. */
 	const uint8_t *copy_data;
-	size_t copy_len, copy_off;
-	bool copy_pending;         /* the query's COPY has not been ended */
+	const size_t *copy_ends;
+	size_t copy_parts, copy_part, copy_off;
 	uint64_t reconnect_ms;
 	uint64_t down_since_ms;
 	unsigned attempts;         /* failed attempts since the last loss */
@@ -373,13 +417,15 @@ bool store_pgc_send(struct pgconn *pc, const char *sql, int nparams,
 bool store_pgc_send_params(struct pgconn *pc, const char *sql, int nparams,
                            const char *const *params,
                            uint64_t timeout_ms) CORE_WUR;
-/* Sends a simple query that holds one COPY ... FROM STDIN and streams
- * `data` to it when the server asks, in chunks, waiting for the socket when
- * libpq cannot take more. The owner keeps `data` unchanged until ops->done
- * or ops->down. Results as for store_pgc_send; a second COPY in the query
- * is failed (the server then answers an error). */
+/* Sends a simple query that holds `parts` COPY ... FROM STDIN statements
+ * and streams their data when the server asks, in chunks, waiting for the
+ * socket when libpq cannot take more: the i-th COPY gets the bytes of
+ * `data` from ends[i - 1] (0 for the first) to ends[i]. The owner keeps
+ * `data` and `ends` unchanged until ops->done or ops->down. Results as for
+ * store_pgc_send; a COPY beyond the parts is failed (the server then
+ * answers an error). */
 bool store_pgc_send_copy(struct pgconn *pc, const char *sql,
-                         const void *data, size_t len,
+                         const void *data, const size_t *ends, size_t parts,
                          uint64_t timeout_ms) CORE_WUR;
 /* Drops the connection (ops->down runs) and reconnects later. */
 void store_pgc_reset(struct pgconn *pc, const char *why);

@@ -2,7 +2,7 @@
  * One PostgreSQL connection driven asynchronously on the libevent loop:
  * connecting with PQconnectStart/PQconnectPoll, sending one query at a time,
  * flushing with PQflush when the socket accepts more, streaming the data of
- * a COPY ... FROM STDIN in the query with PQputCopyData/PQputCopyEnd (in
+ * each COPY ... FROM STDIN in the query with PQputCopyData/PQputCopyEnd (in
  * chunks, waiting for the socket whenever libpq holds data it could not
  * send), reading with PQconsumeInput/PQisBusy/PQgetResult, and delivering
  * notifications. When the connection breaks or a query or connection
@@ -64,9 +64,10 @@ bool store_pgc_is_up(const struct pgconn *pc)
 static void copy_forget(struct pgconn *pc)
 {
 	pc->copy_data = NULL;
-	pc->copy_len = 0;
+	pc->copy_ends = NULL;
+	pc->copy_parts = 0;
+	pc->copy_part = 0;
 	pc->copy_off = 0;
-	pc->copy_pending = false;
 }
 
 static void arm_timer(struct pgconn *pc, uint64_t ms)
@@ -334,30 +335,35 @@ bool store_pgc_send_params(struct pgconn *pc, const char *sql, int nparams,
 }
 
 bool store_pgc_send_copy(struct pgconn *pc, const char *sql, const void *data,
-                         size_t len, uint64_t timeout_ms)
+                         const size_t *ends, size_t parts,
+                         uint64_t timeout_ms)
 {
 	if (pc->state != PGC_IDLE)
 		return false;
 	pc->copy_data = data;
-	pc->copy_len = len;
+	pc->copy_ends = ends;
+	pc->copy_parts = parts;
+	pc->copy_part = 0;
 	pc->copy_off = 0;
-	pc->copy_pending = true;
 	return send_query(pc, sql, false, 0, NULL, timeout_ms);
 }
 
-/* In PGC_COPY_IN: hands libpq the next chunks of COPY data while it can
- * send them, then ends the COPY and goes back to waiting for results.
- * Returns with the state unchanged (and the socket watched for writing)
- * when libpq holds data the socket did not take yet. A COPY we have no
- * data for (our query held a second one) is failed, so that the server
- * answers an error rather than wait. */
+/* In PGC_COPY_IN: hands libpq the next chunks of the current part of the
+ * COPY data while it can send them, then ends that COPY and goes back to
+ * waiting for results (the next COPY of the query, if any, takes the next
+ * part). Returns with the state unchanged (and the socket watched for
+ * writing) when libpq holds data the socket did not take yet. A COPY we
+ * have no part for (our query held more COPYs than parts) is failed, so
+ * that the server answers an error rather than wait. */
 static void copy_push(struct pgconn *pc)
 {
-	const char *failure = pc->copy_pending ? NULL : "unexpected COPY";
+	bool have = pc->copy_part < pc->copy_parts;
+	const char *failure = have ? NULL : "unexpected COPY";
+	size_t end = have ? pc->copy_ends[pc->copy_part] : 0;
 	int r;
 
-	while (pc->copy_pending && pc->copy_off < pc->copy_len) {
-		size_t n = pc->copy_len - pc->copy_off;
+	while (have && pc->copy_off < end) {
+		size_t n = end - pc->copy_off;
 
 		r = PQflush(pc->pg);
 		if (r < 0) {
@@ -392,7 +398,8 @@ static void copy_push(struct pgconn *pc)
 		watch(pc, true, true);
 		return;
 	}
-	copy_forget(pc);
+	if (have)
+		pc->copy_part++;
 	pc->state = PGC_BUSY;
 	/* On failure the connection is down already: nothing more to do. */
 	if (!flush(pc))

@@ -7,17 +7,21 @@
  *
  * A batch is one simple-protocol query. Statements whose outcome is known
  * when the batch is built (begin and done merged in memory: nearly all of
- * them) go as rows of one COPY statements FROM STDIN at its head, which
+ * them) go as rows of COPY statements FROM STDIN at its head, which
  * PostgreSQL loads far more cheaply than it parses a long VALUES list. The
- * other records follow as INSERT statements, one per record kind, each with
- * a multi-row VALUES list. PostgreSQL runs the statements of one simple
- * query, COPY included, as a single implicit transaction, so a batch is
- * all-or-nothing, costs one round trip (plus one for the COPY data), and
- * needs no BEGIN/COMMIT of ours (an explicit BEGIN would leave the session
- * in an aborted transaction after an error). Values are written as literals
- * and COPY fields escaped here (see sql.c) rather than as parameters,
- * because the simple protocol takes no parameters and the extended one
- * takes a single statement per query.
+ * rows are in COPY's binary format, so that the server parses no
+ * timestamps, UUIDs or numbers and unescapes no text and building a row
+ * here is mostly copying, and go STORE_COPY_PART_ROWS to a COPY, the size
+ * that costs PostgreSQL least (see internal.h). The other records follow as
+ * INSERT statements, one per record kind, each with a multi-row VALUES
+ * list. PostgreSQL runs the statements of one simple query, COPY included,
+ * as a single implicit transaction, so a batch is all-or-nothing, costs one
+ * round trip (plus one per COPY for its data), and needs no BEGIN/COMMIT of
+ * ours (an explicit BEGIN would leave the session in an aborted transaction
+ * after an error). Values are written as literals and COPY fields built
+ * here (see sql.c) rather than as parameters, because the simple protocol
+ * takes no parameters and the extended one takes a single statement per
+ * query.
  *
  * A statement still running when a batch is built stays queued (it was
  * queued before it was forwarded, which is what the gateway promises) until
@@ -281,6 +285,9 @@ void store_rq_free(struct store_rq *rq)
 	rq->bytes = 0;
 	for (i = 0; i < REC_KIND_COUNT; i++)
 		core_buf_free(&rq->group[i]);
+	free(rq->copy_ends);
+	rq->copy_ends = NULL;
+	rq->copy_parts = rq->copy_ends_cap = 0;
 }
 
 size_t store_rq_waiting(const struct store_rq *rq)
@@ -597,80 +604,55 @@ static void append_row(struct core_buf *g, const char *inst,
 
 /* ------------------------------------------------------------ COPY rows */
 
-static void copy_tab(struct core_buf *b)
-{
-	core_buf_append(b, "\t", 1);
-}
+/* The columns of STORE_COPY_STATEMENTS. */
+#define COPY_STMT_FIELDS 18
 
-static void copy_null(struct core_buf *b)
-{
-	core_buf_append(b, STORE_COPY_NULL, 2);
-}
-
+/* -1 means "not applicable" for row counts. */
 static void copy_count(struct core_buf *b, int64_t v)
 {
 	if (v < 0)
-		copy_null(b);
+		store_copy_null(b);
 	else
-		store_sql_i64(b, v);
+		store_copy_i64(b, v);
 }
 
-/* One complete statement as a line of COPY text, the same values row_stmt
+/* One complete statement as a row of binary COPY, the same values row_stmt
  * writes as literals. */
 static void copy_row(struct core_buf *b, const struct store_stmt *s)
 {
 	const struct rec_outcome *o = &s->out;
 
+	store_copy_row(b, COPY_STMT_FIELDS);
 	/* A statement's session id was validated as a UUID. */
-	core_buf_append(b, s->h.session_id, 36);
-	copy_tab(b);
-	sql_u64(b, s->seq);
-	copy_tab(b);
+	store_copy_uuid(b, s->h.session_id);
+	/* At most INT64_MAX: store_rq_stmt_new refuses more. */
+	store_copy_i64(b, (int64_t)s->seq);
 	store_copy_ts(b, s->started_us);
-	copy_tab(b);
-	store_sql_i64(b, s->command);
-	copy_tab(b);
+	store_copy_i16(b, s->command);
 	store_copy_str(b, s->command_name);
-	copy_tab(b);
 	if (s->has_text) {
-		bool lossless = store_copy_text(b, s->text, s->text_len);
-
-		copy_tab(b);
-		if (lossless)
-			copy_null(b);
+		if (store_copy_text(b, s->text, s->text_len))
+			store_copy_null(b);
 		else
 			store_copy_bytea(b, s->text, s->text_len);
 	} else {
-		copy_null(b);
-		copy_tab(b);
-		copy_null(b);
+		store_copy_null(b);
+		store_copy_null(b);
 	}
-	copy_tab(b);
 	store_copy_str(b, s->cls);
-	copy_tab(b);
 	store_copy_str(b, s->decision);
-	copy_tab(b);
 	store_copy_str(b, s->policy);
-	copy_tab(b);
 	store_copy_str(b, s->reason);
-	copy_tab(b);
 	store_copy_str(b, s->params);
-	copy_tab(b);
-	core_buf_append_str(b, status_word(o->status));
-	copy_tab(b);
+	store_copy_str(b, status_word(o->status));
 	copy_count(b, o->duration_us);
-	copy_tab(b);
 	copy_count(b, o->rows_affected);
-	copy_tab(b);
 	copy_count(b, o->rows_returned);
-	copy_tab(b);
 	if (o->error_code != 0)
-		store_sql_i64(b, o->error_code);
+		store_copy_i32(b, o->error_code);
 	else
-		copy_null(b);
-	copy_tab(b);
+		store_copy_null(b);
 	store_copy_str(b, o->error_message);
-	core_buf_append(b, "\n", 1);
 }
 
 enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
@@ -693,16 +675,33 @@ enum rec_route store_rq_route(const struct store_rq *rq, const struct rec *r,
 	return age < rq->running_ms ? REC_ROUTE_HOLD : REC_ROUTE_SQL;
 }
 
+/* Ends the current part of the COPY data. */
+static void copy_part_end(struct store_rq *rq, struct core_buf *copy)
+{
+	store_copy_end(copy);
+	if (rq->copy_parts == rq->copy_ends_cap) {
+		size_t cap = rq->copy_ends_cap ? 2 * rq->copy_ends_cap : 8;
+
+		rq->copy_ends = reallocarray(rq->copy_ends, cap,
+		                             sizeof(*rq->copy_ends));
+		if (rq->copy_ends == NULL)
+			abort(); /* out of memory, as core_buf */
+		rq->copy_ends_cap = cap;
+	}
+	rq->copy_ends[rq->copy_parts++] = copy->len;
+}
+
 size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
                      struct core_buf *sql, struct core_buf *copy)
 {
 	size_t max = rq->salvage ? 1 : rq->batch_size;
-	size_t n = 0, total = 0, i;
+	size_t n = 0, total = 0, part_rows = 0, i;
 	uint64_t now;
 	struct rec *r;
 
 	core_buf_reset(sql);
 	core_buf_reset(copy);
+	rq->copy_parts = 0;
 	if (rq->n_taken != 0 || rq->q.head == NULL)
 		return 0;
 	now = rq->now_ms();
@@ -719,7 +718,14 @@ size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
 		if (route == REC_ROUTE_COPY) {
 			g = copy;
 			before = g->len;
+			if (part_rows == STORE_COPY_PART_ROWS) {
+				copy_part_end(rq, g);
+				part_rows = 0;
+			}
+			if (part_rows == 0)
+				store_copy_begin(g);
 			copy_row(g, (const struct store_stmt *)r);
+			part_rows++;
 		} else {
 			g = &rq->group[r->kind];
 			before = g->len;
@@ -733,8 +739,11 @@ size_t store_rq_take(struct store_rq *rq, const char *instance_lit,
 	}
 	if (n == 0)
 		return 0;
-	if (copy->len > 0)
-		core_buf_append_str(sql, STORE_COPY_STATEMENTS);
+	if (part_rows > 0) {
+		copy_part_end(rq, copy);
+		for (i = 0; i < rq->copy_parts; i++)
+			core_buf_append_str(sql, STORE_COPY_STATEMENTS);
+	}
 	for (i = 0; i < REC_KIND_COUNT; i++) {
 		if (rq->group[i].len == 0)
 			continue;

@@ -1,13 +1,15 @@
 /*
  * SQL text helpers for the store: literals for the recorder's batches,
- * fields of COPY text format for its statement rows, timestamps, UUID
+ * fields of COPY's binary format for its statement rows, timestamps, UUID
  * checks, the revocation NOTIFY payload, and the libpq connection keywords
  * every store connection uses.
  *
- * Batches are sent as text we build ourselves, so everything a client or
- * token controls passes through store_sql_str / store_sql_text or
- * store_copy_str / store_copy_text here and nowhere else. Lookups and admin
- * commands use query parameters instead and need none of this.
+ * Batches are built by us, so everything a client or token controls passes
+ * through store_sql_str / store_sql_text or store_copy_str /
+ * store_copy_text here and nowhere else: literals are escaped, COPY fields
+ * carry their length (nothing in them is syntax) and both are made valid
+ * UTF-8 first. Lookups and admin commands use query parameters instead and
+ * need none of this.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,45 +53,6 @@ static bool plain_ascii(const uint8_t *s, size_t n)
 	return true;
 }
 
-/* Appends n bytes of valid UTF-8 without NUL as one COPY text field: the
- * backslash, the tab that separates fields and the newline and carriage
- * return that end rows are written as backslash escapes; everything else
- * stands for itself. */
-static void append_copy_escaped(struct core_buf *b, const char *s, size_t n)
-{
-	size_t i;
-	uint8_t *p;
-
-	/* Worst case every byte doubles. */
-	core_buf_reserve(b, 2 * n);
-	p = b->data + b->len;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		switch (c) {
-		case '\\':
-			*p++ = '\\';
-			*p++ = '\\';
-			break;
-		case '\t':
-			*p++ = '\\';
-			*p++ = 't';
-			break;
-		case '\n':
-			*p++ = '\\';
-			*p++ = 'n';
-			break;
-		case '\r':
-			*p++ = '\\';
-			*p++ = 'r';
-			break;
-		default:
-			*p++ = (uint8_t)c;
-		}
-	}
-	b->len = (size_t)(p - b->data);
-}
-
 /* Appends the bytes made valid UTF-8 through `append`; true when nothing
  * had to change. */
 static bool append_text(struct core_buf *b, const void *data, size_t len,
@@ -123,15 +86,116 @@ void store_sql_str(struct core_buf *b, const char *s)
 	(void)store_sql_text(b, s, strlen(s));
 }
 
+/* ------------------------------------------------------- binary COPY */
+
+/* Integers of the binary format are big-endian (network order). */
+static void put_be(struct core_buf *b, uint64_t v, size_t n)
+{
+	uint8_t *p;
+	size_t i;
+
+	core_buf_reserve(b, n);
+	p = b->data + b->len;
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	b->len += n;
+}
+
+/* A field's length word; the caller keeps len within STORE_COPY_FIELD_MAX. */
+static void field_len(struct core_buf *b, size_t len)
+{
+	put_be(b, (uint32_t)len, 4);
+}
+
+void store_copy_begin(struct core_buf *b)
+{
+	core_buf_append(b, STORE_COPY_SIGNATURE, STORE_COPY_SIGNATURE_LEN);
+	put_be(b, 0, 4); /* flags: no OIDs */
+	put_be(b, 0, 4); /* header extension: none */
+}
+
+void store_copy_end(struct core_buf *b)
+{
+	put_be(b, 0xffff, 2); /* a field count of -1 */
+}
+
+void store_copy_row(struct core_buf *b, uint16_t nfields)
+{
+	put_be(b, nfields, 2);
+}
+
+void store_copy_null(struct core_buf *b)
+{
+	put_be(b, 0xffffffffu, 4); /* a length of -1 */
+}
+
+void store_copy_i16(struct core_buf *b, int16_t v)
+{
+	field_len(b, 2);
+	put_be(b, (uint16_t)v, 2);
+}
+
+void store_copy_i32(struct core_buf *b, int32_t v)
+{
+	field_len(b, 4);
+	put_be(b, (uint32_t)v, 4);
+}
+
+void store_copy_i64(struct core_buf *b, int64_t v)
+{
+	field_len(b, 8);
+	put_be(b, (uint64_t)v, 8);
+}
+
+/* Appends n bytes, at most STORE_COPY_FIELD_MAX, as one field. */
+static void copy_field(struct core_buf *b, const void *data, size_t n)
+{
+	field_len(b, n);
+	core_buf_append(b, data, n);
+}
+
+/* Appends valid UTF-8 without NUL as one text field, cut at a character
+ * boundary when longer than max bytes. True when nothing was cut. */
+static bool copy_utf8(struct core_buf *b, const char *s, size_t n, size_t max)
+{
+	bool whole = n <= max;
+
+	if (!whole) {
+		n = max;
+		/* Back to the first byte of the character that was cut. */
+		while (n > 0 && ((uint8_t)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	copy_field(b, s, n);
+	return whole;
+}
+
+bool store_copy_text_max(struct core_buf *b, const void *data, size_t len,
+                         size_t max)
+{
+	char *clean = NULL;
+	bool lossless = false;
+
+	if (max > STORE_COPY_FIELD_MAX)
+		max = STORE_COPY_FIELD_MAX;
+	if (plain_ascii(data, len))
+		return copy_utf8(b, data, len, max);
+	clean = core_utf8_sanitize(data, len, &lossless);
+	if (!copy_utf8(b, clean, strlen(clean), max))
+		lossless = false;
+	free(clean);
+	return lossless;
+}
+
 bool store_copy_text(struct core_buf *b, const void *data, size_t len)
 {
-	return append_text(b, data, len, append_copy_escaped);
+	return store_copy_text_max(b, data, len, STORE_COPY_FIELD_MAX);
 }
 
 void store_copy_str(struct core_buf *b, const char *s)
 {
 	if (s == NULL) {
-		core_buf_append(b, STORE_COPY_NULL, 2);
+		store_copy_null(b);
 		return;
 	}
 	(void)store_copy_text(b, s, strlen(s));
@@ -168,8 +232,8 @@ void store_sql_bytea(struct core_buf *b, const void *data, size_t len)
 
 void store_copy_bytea(struct core_buf *b, const void *data, size_t len)
 {
-	/* COPY reads \\ as one backslash too: bytea then sees \x.... */
-	append_hex(b, "\\\\x", data, len, "");
+	copy_field(b, data, len > STORE_COPY_FIELD_MAX ? STORE_COPY_FIELD_MAX
+	                                               : len);
 }
 
 void store_sql_i64(struct core_buf *b, int64_t v)
@@ -229,15 +293,45 @@ void store_sql_ts(struct core_buf *b, int64_t us)
 	core_buf_append(b, "'", 1);
 }
 
+/* The years 1 to 9999 (UTC) in microseconds since 1970, the range
+ * format_ts writes: [0001-01-01, 10000-01-01). */
+#define TS_MIN_US (-62135596800LL * 1000000)
+#define TS_END_US (253402300800LL * 1000000)
+/* timestamptz's binary form counts microseconds from 2000-01-01 UTC. */
+#define PG_EPOCH_US (946684800LL * 1000000)
+
 void store_copy_ts(struct core_buf *b, int64_t us)
 {
-	char ts[40];
-	size_t n = format_ts(ts, us);
-
-	if (n == 0)
-		core_buf_append(b, STORE_COPY_NULL, 2);
+	if (us < TS_MIN_US || us >= TS_END_US)
+		store_copy_null(b);
 	else
-		core_buf_append(b, ts, n);
+		store_copy_i64(b, us - PG_EPOCH_US);
+}
+
+static uint8_t hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (uint8_t)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (uint8_t)(c - 'a' + 10);
+	return (uint8_t)(c - 'A' + 10);
+}
+
+void store_copy_uuid(struct core_buf *b, const char *id)
+{
+	uint8_t u[16];
+	size_t i = 0, n = 0;
+
+	/* 32 hexadecimal digits; the dashes carry nothing. */
+	while (n < sizeof(u)) {
+		if (id[i] == '-') {
+			i++;
+			continue;
+		}
+		u[n++] = (uint8_t)(hex_value(id[i]) << 4 | hex_value(id[i + 1]));
+		i += 2;
+	}
+	copy_field(b, u, sizeof(u));
 }
 
 static bool is_hex(char c)

@@ -616,10 +616,10 @@ static void rec_send(struct store *st)
 	st->batch_state[0] = '\0';
 	st->batch_msg[0] = '\0';
 	/* On failure rec_down has already put the batch back. */
-	if (st->batch_copy.len > 0) {
+	if (st->rq.copy_parts > 0) {
 		if (!store_pgc_send_copy(&st->rec, (const char *)st->batch_sql.data,
-		                         st->batch_copy.data, st->batch_copy.len,
-		                         BATCH_TIMEOUT_MS))
+		                         st->batch_copy.data, st->rq.copy_ends,
+		                         st->rq.copy_parts, BATCH_TIMEOUT_MS))
 			return;
 	} else if (!store_pgc_send(&st->rec, (const char *)st->batch_sql.data, 0,
 	                           NULL, BATCH_TIMEOUT_MS)) {

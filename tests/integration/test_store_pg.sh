@@ -158,6 +158,13 @@ check_sql "SELECT string_agg(table_name || '.' || column_name, ','
 		('class', 'decision', 'policy', 'reason', 'params')) OR
 	(table_name = 'sessions' AND column_name IN ('groups', 'read_only')))" \
 	"sessions.groups,sessions.read_only,statements.class,statements.decision,statements.params,statements.policy,statements.reason"
+# The indexes the recorder's rows maintain: the key its upserts need, and
+# a BRIN time index (003) instead of a btree.
+check_sql "SELECT string_agg(i.relname || ' ' || am.amname, ',' ORDER BY i.relname)
+	FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+	JOIN pg_am am ON am.oid = i.relam
+	WHERE x.indrelid = '$SCHEMA.statements'::regclass" \
+	"statements_pkey btree,statements_started_idx brin"
 
 # Agents and grants.
 expect 0 "agent 'bot-1' added" "" -- \
