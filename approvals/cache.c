@@ -43,7 +43,7 @@ static void rows_cb(void *arg, bool ok, const char *err, size_t nrows,
 	                     (RELOAD_RETRY_MS % 1000) * 1000};
 
 	ap->loading = NULL;
-	if (!ok || ncols != 5) {
+	if (!ok || ncols != 8) {
 		log_warn("policies: cannot load rules: %s (keeping %zu rules)",
 		         err ? err : "unexpected result", ap->n_rules);
 		evtimer_add(ap->retry, &tv);
@@ -56,7 +56,8 @@ static void rows_cb(void *arg, bool ok, const char *err, size_t nrows,
 		if (!row[0] || !row[3] || !row[4] ||
 		    !policy_scope_parse(row[0], &r->scope) ||
 		    !sql_class_parse(row[3], &r->cls) ||
-		    !policy_action_parse(row[4], &r->action)) {
+		    !policy_action_parse(row[4], &r->action) || !row[5] ||
+		    !review_mode_parse(row[5], &r->review.mode) || !row[6]) {
 			/* The table's checks make this impossible; skip loudly. */
 			log_error("policies: skipping malformed rule %zu", i);
 			continue;
@@ -64,6 +65,11 @@ static void rows_cb(void *arg, bool ok, const char *err, size_t nrows,
 		snprintf(r->subject, sizeof r->subject, "%s", row[1] ? row[1] : "");
 		snprintf(r->connection, sizeof r->connection, "%s",
 		         row[2] ? row[2] : POLICY_ANY_CONNECTION);
+		r->review.quorum = atoi(row[6]);
+		if (r->review.quorum < 1)
+			r->review.quorum = 1;
+		snprintf(r->review.groups, sizeof r->review.groups, "%s",
+		         row[7] ? row[7] : "");
 		n++;
 	}
 	free(ap->rules);
@@ -88,7 +94,8 @@ static void load(struct approval_policies *ap)
 	}
 	ap->loading = store_query(
 	    ap->store,
-	    "SELECT scope, subject, connection, class, action FROM policies",
+	    "SELECT scope, subject, connection, class, action, review_mode, "
+	    "quorum, array_to_string(quorum_groups, ',') FROM policies",
 	    0, NULL, rows_cb, ap);
 }
 

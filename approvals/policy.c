@@ -82,6 +82,29 @@ bool policy_scope_parse(const char *name, enum policy_scope *out)
 	return false;
 }
 
+static const char *const mode_names[] = {
+	[REVIEW_HOLD] = "hold",
+	[REVIEW_DEFERRED] = "deferred",
+};
+
+const char *review_mode_name(enum review_mode m)
+{
+	return (unsigned)m <= REVIEW_DEFERRED ? mode_names[m] : "hold";
+}
+
+bool review_mode_parse(const char *name, enum review_mode *out)
+{
+	if (!name)
+		return false;
+	for (int i = REVIEW_HOLD; i <= REVIEW_DEFERRED; i++) {
+		if (!strcasecmp(name, mode_names[i])) {
+			*out = (enum review_mode)i;
+			return true;
+		}
+	}
+	return false;
+}
+
 enum policy_action policy_builtin_default(enum sql_class c)
 {
 	switch (c) {
@@ -144,6 +167,8 @@ void policy_evaluate(const struct policy_rule *rules, size_t n_rules,
 		best[c] = -1;
 		out->action[c] = policy_builtin_default((enum sql_class)c);
 		snprintf(out->source[c], sizeof out->source[c], "built-in default");
+		out->review[c] = (struct review_spec){.mode = REVIEW_HOLD,
+		                                      .quorum = 1};
 	}
 	for (size_t i = 0; i < n_rules; i++) {
 		const struct policy_rule *r = &rules[i];
@@ -152,11 +177,19 @@ void policy_evaluate(const struct policy_rule *rules, size_t n_rules,
 
 		if (k < 0 || c < 0 || c >= SQL_CLASS_COUNT)
 			continue;
-		/* Same specificity (several groups): the strictest wins. */
-		if (k < best[c] || (k == best[c] && r->action <= out->action[c]))
+		/* Same specificity (several groups): the strictest wins; of two
+		 * reviews, the one that needs more approvals. */
+		if (k < best[c] ||
+		    (k == best[c] && r->action < out->action[c]) ||
+		    (k == best[c] && r->action == out->action[c] &&
+		     (r->action != POLICY_REVIEW ||
+		      r->review.quorum <= out->review[c].quorum)))
 			continue;
 		best[c] = k;
 		out->action[c] = r->action;
+		out->review[c] = r->review;
+		if (out->review[c].quorum < 1)
+			out->review[c].quorum = 1;
 		if (r->scope == POLICY_SCOPE_DEFAULT)
 			snprintf(out->source[c], sizeof out->source[c],
 			         "default policy on %s", r->connection);

@@ -20,6 +20,7 @@
 #include "idp/idp.h"
 #include "proxy/proxy.h"
 #include "store/store.h"
+#include "web/web.h"
 
 #define SHUTDOWN_GRACE_MS 500
 
@@ -122,6 +123,9 @@ int main(int argc, char **argv)
 	struct idp_set *idps = NULL;
 	struct store *st = NULL;
 	struct approval_policies *policies = NULL;
+	struct web *web = NULL;
+	struct approvals *approvals = NULL;
+	struct webhook *webhook = NULL;
 	char err[1024];
 	int c, rc = 1;
 
@@ -197,7 +201,20 @@ int main(int argc, char **argv)
 		log_error("policies: %s", err);
 		goto out;
 	}
-	d.proxy = proxy_new(d.base, cfg, idps, st, policies, err, sizeof err);
+	approvals = approvals_new(d.base, st, cfg, err, sizeof err);
+	if (!approvals) {
+		log_error("approvals: %s", err);
+		goto out;
+	}
+	if (cfg->approvals.webhook_url) {
+		webhook = webhook_new(d.base, cfg, st, err, sizeof err);
+		if (!webhook) {
+			log_error("webhook: %s", err);
+			goto out;
+		}
+	}
+	d.proxy = proxy_new(d.base, cfg, idps, st, policies, approvals, err,
+	                    sizeof err);
 	if (!d.proxy) {
 		log_error("%s", err);
 		goto out;
@@ -208,6 +225,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	idp_set_start(idps);
+	/* The reviewer web page, when [web] is configured. */
+	if (cfg->has_web) {
+		web = web_new(d.base, cfg, st, err, sizeof err);
+		if (!web || !web_start(web, err, sizeof err)) {
+			log_error("%s", err);
+			goto out;
+		}
+	}
 	d.sig_int = evsignal_new(d.base, SIGINT, stop_cb, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, stop_cb, &d);
 	d.sig_hup = evsignal_new(d.base, SIGHUP, hup_cb, &d);
@@ -229,9 +254,13 @@ out:
 		event_base_loop(d.base, EVLOOP_NONBLOCK);
 		proxy_free(d.proxy);
 	}
+	webhook_free(webhook);
+	approvals_free(approvals);
+	web_shutdown(web);
 	approval_policies_free(policies);
 	if (st)
 		store_close(st);
+	web_free(web);
 	idp_set_free(idps);
 	if (d.base)
 		event_base_free(d.base);

@@ -12,6 +12,7 @@
  * Exit status: 0 on success, 1 when the operation failed (message on
  * stderr), 2 on usage or configuration errors.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +46,14 @@ static const char usage_text[] =
     "  grant AGENT CONNECTION               allow AGENT to use CONNECTION\n"
     "  revoke-grant AGENT CONNECTION        withdraw that permission\n"
     "  policy set SCOPE [--connection C] CLASS ACTION\n"
+    "             [--mode hold|deferred] [--quorum N] [--require-group G,...]\n"
     "                                       set what CLASS statements get:\n"
-    "                                       allow, review or deny\n"
+    "                                       allow, review or deny; a review\n"
+    "                                       holds the session (hold, the\n"
+    "                                       default) or answers at once with\n"
+    "                                       the request id (deferred), and\n"
+    "                                       needs N approvals (default 1), one\n"
+    "                                       of them from group G if given\n"
     "  policy unset SCOPE [--connection C] CLASS\n"
     "                                       remove that rule\n"
     "  policy show [SCOPE] [--connection C] list rules\n"
@@ -56,6 +63,14 @@ static const char usage_text[] =
     "      most specific rule wins; without one: read, txn, session allow;\n"
     "      write, ddl review; admin, unknown deny. Gateways apply changes\n"
     "      to the next statement of every session.\n"
+    "  approvals list [--all]               pending approval requests (--all:\n"
+    "                                       every state), newest first\n"
+    "  approvals cancel REQUEST [--reason TEXT]\n"
+    "                                       cancel a pending request; a held\n"
+    "                                       session gets an error at once\n"
+    "  approvals grants                     active time-boxed grants\n"
+    "  approvals end-grant GRANT [--reason TEXT]\n"
+    "                                       end a grant before it expires\n"
     "  classify [-0]                        read SQL statements from stdin, one\n"
     "                                       per line (NUL-separated with -0,\n"
     "                                       at most 64 MiB each) and print\n"
@@ -80,8 +95,12 @@ struct request {
 	const char *agent;      /* policy scopes */
 	const char *group;
 	const char *connection;
+	const char *mode;       /* policy set ... review */
+	const char *quorum;
+	const char *require_group;
 	bool default_scope;
 	bool nul;               /* classify -0 */
+	bool all;               /* approvals list --all */
 };
 
 static int usage_error(const char *fmt, ...)
@@ -172,8 +191,19 @@ static int parse(int argc, char **argv, struct request *rq)
 			if (r == 0)
 				r = take_option(argc, argv, &i, "--connection",
 				                &rq->connection);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--mode", &rq->mode);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--quorum", &rq->quorum);
+			if (r == 0)
+				r = take_option(argc, argv, &i, "--require-group",
+				                &rq->require_group);
 			if (r == 0 && strcmp(arg, "--default") == 0) {
 				rq->default_scope = true;
+				r = 1;
+			}
+			if (r == 0 && strcmp(arg, "--all") == 0) {
+				rq->all = true;
 				r = 1;
 			}
 			if (r == 0 && strcmp(arg, "-0") == 0) {
@@ -219,11 +249,17 @@ static const struct command commands[] = {
 	 "revoke-grant AGENT CONNECTION"},
 	{"policy", "set", 2, false, false, 1,
 	 "policy set (--agent A|--group G|--default) [--connection C] CLASS "
-	 "ACTION"},
+	 "ACTION [--mode hold|deferred] [--quorum N] [--require-group G,...]"},
 	{"policy", "unset", 1, false, false, 1,
 	 "policy unset (--agent A|--group G|--default) [--connection C] CLASS"},
 	{"policy", "show", 0, false, false, 2,
 	 "policy show [--agent A|--group G|--default] [--connection C]"},
+	{"approvals", "list", 0, false, false, 0, "approvals list [--all]"},
+	{"approvals", "cancel", 1, false, true, 0,
+	 "approvals cancel REQUEST [--reason TEXT]"},
+	{"approvals", "grants", 0, false, false, 0, "approvals grants"},
+	{"approvals", "end-grant", 1, false, true, 0,
+	 "approvals end-grant GRANT [--reason TEXT]"},
 	{"classify", NULL, 0, false, false, 0, "classify [-0]"},
 	{NULL, NULL, 0, false, false, 0, NULL},
 };
@@ -274,7 +310,14 @@ static const struct command *match(const struct request *rq,
 			return NULL;
 		}
 		if (!c->reason && rq->reason) {
-			(void)usage_error("--reason belongs to 'agent revoke'");
+			(void)usage_error("--reason belongs to 'agent revoke', "
+			                  "'approvals cancel' and 'approvals "
+			                  "end-grant'");
+			return NULL;
+		}
+		if (rq->all && (strcmp(c->w1, "approvals") != 0 ||
+		                strcmp(c->w2, "list") != 0)) {
+			(void)usage_error("--all belongs to 'approvals list'");
 			return NULL;
 		}
 		{
@@ -287,6 +330,12 @@ static const struct command *match(const struct request *rq,
 				return NULL;
 			}
 		}
+		if ((rq->mode || rq->quorum || rq->require_group) &&
+		    (strcmp(c->w1, "policy") != 0 || strcmp(c->w2, "set") != 0)) {
+			(void)usage_error("--mode, --quorum and --require-group "
+			                  "belong to 'policy set'");
+			return NULL;
+		}
 		if (rq->nul && strcmp(c->w1, "classify") != 0) {
 			(void)usage_error("-0 belongs to 'classify'");
 			return NULL;
@@ -295,7 +344,8 @@ static const struct command *match(const struct request *rq,
 		return c;
 	}
 	if (strcmp(rq->words[0], "agent") == 0 ||
-	    strcmp(rq->words[0], "policy") == 0)
+	    strcmp(rq->words[0], "policy") == 0 ||
+	    strcmp(rq->words[0], "approvals") == 0)
 		(void)usage_error("unknown %s command '%s'", rq->words[0],
 		                  rq->n_words > 1 ? rq->words[1] : "");
 	else
@@ -325,6 +375,20 @@ static CORE_WUR bool check_idp(const struct cfg *cfg, const char *idp, char *err
 	return false;
 }
 
+/* 8-4-4-4-12 hexadecimal digits. */
+static bool is_uuid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != sizeof shape - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++) {
+		if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
+}
+
 static CORE_WUR bool run(const struct command *c, const char *const *args,
                 const struct request *rq, const struct cfg *cfg,
                 struct store_admin *a, char *err, size_t errlen)
@@ -347,11 +411,28 @@ static CORE_WUR bool run(const struct command *c, const char *const *args,
 			        "section\n",
 			        cfg->path ? cfg->path : "the configuration", conn);
 		if (strcmp(cmd, "set") == 0) {
+			struct store_review_opts ro = {rq->mode, 0, rq->require_group};
+			bool with_review = rq->mode || rq->quorum || rq->require_group;
+			if (rq->quorum) {
+				char *end;
+				long q = strtol(rq->quorum, &end, 10);
+				if (*rq->quorum == '\0' || *end != '\0' || q < 1 || q > 16) {
+					snprintf(err, errlen,
+					         "invalid quorum '%s': use 1 to 16", rq->quorum);
+					return false;
+				}
+				ro.quorum = (int)q;
+			}
 			if (!store_admin_policy_set(a, scope, subject, conn, args[0],
-			                            args[1], err, errlen))
+			                            args[1], with_review ? &ro : NULL,
+			                            err, errlen))
 				return false;
-			printf("policy: %s%s%s on %s: %s -> %s\n", scope,
-			       *subject ? " " : "", subject, conn, args[0], args[1]);
+			printf("policy: %s%s%s on %s: %s -> %s%s%s\n", scope,
+			       *subject ? " " : "", subject, conn, args[0], args[1],
+			       strcmp(args[1], "review") == 0 ? " " : "",
+			       strcmp(args[1], "review") == 0
+			           ? (rq->mode ? rq->mode : "hold")
+			           : "");
 			return true;
 		}
 		if (!store_admin_policy_unset(a, scope, subject, conn, args[0], err,
@@ -359,6 +440,29 @@ static CORE_WUR bool run(const struct command *c, const char *const *args,
 			return false;
 		printf("policy: %s%s%s on %s: %s rule removed\n", scope,
 		       *subject ? " " : "", subject, conn, args[0]);
+		return true;
+	}
+	if (strcmp(c->w1, "approvals") == 0) {
+		if (strcmp(cmd, "list") == 0)
+			return store_admin_approvals_list(a, rq->all, stdout, err,
+			                                  errlen);
+		if (strcmp(cmd, "grants") == 0)
+			return store_admin_grants_list(a, stdout, err, errlen);
+		if (!is_uuid(args[0])) {
+			snprintf(err, errlen, "'%s' is not a request or grant id (a UUID)",
+			         args[0]);
+			return false;
+		}
+		if (strcmp(cmd, "cancel") == 0) {
+			if (!store_admin_approval_cancel(a, args[0], rq->reason, err,
+			                                 errlen))
+				return false;
+			printf("request %s cancelled\n", args[0]);
+			return true;
+		}
+		if (!store_admin_grant_end(a, args[0], rq->reason, err, errlen))
+			return false;
+		printf("grant %s ended\n", args[0]);
 		return true;
 	}
 	if (strcmp(cmd, "migrate") == 0)

@@ -31,6 +31,8 @@
 #define L(f) offsetof(struct cfg_listener, f)
 #define I(f) offsetof(struct cfg_idp, f)
 #define C(f) offsetof(struct cfg_connection, f)
+#define A(f) offsetof(struct cfg_approvals, f)
+#define W(f) offsetof(struct cfg_web, f)
 
 static const struct cfg_setting gateway_settings[] = {
 	{"instance", CFG_STRING, G(instance), false, "gw", false, 0, 0,
@@ -178,11 +180,100 @@ static const struct cfg_setting connection_settings[] = {
 	{NULL, 0, 0, false, NULL, false, 0, 0, NULL},
 };
 
+static const struct cfg_setting approvals_settings[] = {
+	{"review_timeout", CFG_DURATION, A(review_timeout), false, "5m", false,
+	 0, 0,
+	 "How long a review request waits for a decision before it expires. "
+	 "In hold mode the agent's session waits this long."},
+	{"deferred_window", CFG_DURATION, A(deferred_window), false, "15m",
+	 false, 0, 0,
+	 "Deferred mode: how long after its approval the identical statement "
+	 "may be re-sent (once) by the same agent on the same connection."},
+	{"max_pending_per_agent", CFG_INT, A(max_pending_per_agent), false, "20",
+	 false, 1, 100000,
+	 "Most requests one agent may have pending; beyond, statements that "
+	 "need review are refused."},
+	{"max_pending", CFG_INT, A(max_pending), false, "1000", false, 1,
+	 10000000, "Most requests pending in total, all agents together."},
+	{"max_grant_duration", CFG_DURATION, A(max_grant_duration), false, "1h",
+	 false, 0, 0,
+	 "Longest time-boxed grant a reviewer may give (agent x connection x "
+	 "class without review); 0 disables grants."},
+	{"max_statement_size", CFG_SIZE, A(max_statement_size), false, "1M",
+	 false, 0, 0,
+	 "Largest statement that may be sent for review; a larger one that "
+	 "needs review is refused (no one can review it on a page)."},
+	{"context_statements", CFG_INT, A(context_statements), false, "10",
+	 false, 0, 100,
+	 "Earlier statements of the session shown to reviewers with a "
+	 "request."},
+	{"sweep_interval", CFG_DURATION, A(sweep_interval), false, "5s", false,
+	 0, 0,
+	 "How often this instance expires overdue requests and delivers due "
+	 "webhook notifications."},
+	{"webhook_url", CFG_STRING, A(webhook_url), false, NULL, false, 0, 0,
+	 "URL receiving a JSON POST for each new request and each decision. "
+	 "https, or http on a loopback host. Unset: no webhook."},
+	{"webhook_ca_file", CFG_STRING, A(webhook_ca_file), false, NULL, false,
+	 0, 0, "CA bundle to verify the webhook's certificate; system CAs when "
+	 "unset."},
+	{"webhook_secret_file", CFG_STRING, A(webhook_secret_file), false, NULL,
+	 false, 0, 0,
+	 "File holding a secret; each POST then carries X-Agentgate-Signature: "
+	 "sha256=HMAC-SHA256(secret, body) in hex."},
+	{"webhook_timeout", CFG_DURATION, A(webhook_timeout), false, "10s", false,
+	 0, 0, "Timeout of one webhook POST."},
+	{"webhook_max_attempts", CFG_INT, A(webhook_max_attempts), false, "10",
+	 false, 1, 1000,
+	 "Attempts per notification (with exponential backoff from 1 s to 10 "
+	 "min) before it is given up and logged."},
+	{NULL, 0, 0, false, NULL, false, 0, 0, NULL},
+};
+
+static const struct cfg_setting web_settings[] = {
+	{"address", CFG_STRING, W(address), false, "127.0.0.1", false, 0, 0,
+	 "IPv4 or IPv6 address the reviewer web page listens on (HTTPS)."},
+	{"port", CFG_INT, W(port), false, "8443", false, 1, 65535,
+	 "TCP port of the reviewer web page."},
+	{"public_url", CFG_STRING, W(public_url), false, NULL, false, 0, 0,
+	 "Base URL reviewers reach the page at (https://host:port, no path); "
+	 "links in errors and webhooks and the login redirect URI "
+	 "(public_url/login/callback) are built from it. Default "
+	 "https://address:port."},
+	{"tls_cert", CFG_STRING, W(tls_cert), false, NULL, false, 0, 0,
+	 "PEM certificate chain of the page; default [gateway] tls_cert."},
+	{"tls_key", CFG_STRING, W(tls_key), false, NULL, false, 0, 0,
+	 "PEM private key for tls_cert; default [gateway] tls_key."},
+	{"idp", CFG_STRING, W(idp), false, NULL, false, 0, 0,
+	 "Name of the [idp NAME] section reviewers log in with (OpenID Connect "
+	 "authorization code flow with PKCE); default: the first one."},
+	{"client_id", CFG_STRING, W(client_id), false, NULL, true, 0, 0,
+	 "OAuth client id of the web page at that provider."},
+	{"client_secret_file", CFG_STRING, W(client_secret_file), false, NULL,
+	 true, 0, 0, "File holding the client secret (first line)."},
+	{"reviewer_groups", CFG_LIST, W(reviewer_groups), false, NULL, false, 0,
+	 0,
+	 "Groups (from the ID token's groups claim) whose members may review. "
+	 "At least one of reviewer_groups and reviewer_subjects must be set."},
+	{"reviewer_subjects", CFG_LIST, W(reviewer_subjects), false, NULL, false,
+	 0, 0, "Subjects (sub claim) who may review, whatever their groups."},
+	{"session_lifetime", CFG_DURATION, W(session_lifetime), false, "8h",
+	 false, 0, 0, "How long a reviewer stays logged in."},
+	{"login_timeout", CFG_DURATION, W(login_timeout), false, "10m", false, 0,
+	 0, "Time a reviewer has to finish a login at the provider."},
+	{"max_clients", CFG_INT, W(max_clients), false, "1000", false, 1,
+	 100000,
+	 "Most open HTTP connections (live queue updates included)."},
+	{NULL, 0, 0, false, NULL, false, 0, 0, NULL},
+};
+
 #undef G
 #undef S
 #undef L
 #undef I
 #undef C
+#undef A
+#undef W
 
 static const char *const section_names[] = {
 	[CFG_SEC_GATEWAY] = "gateway",
@@ -190,6 +281,8 @@ static const char *const section_names[] = {
 	[CFG_SEC_LISTENER] = "listener",
 	[CFG_SEC_IDP] = "idp",
 	[CFG_SEC_CONNECTION] = "connection",
+	[CFG_SEC_APPROVALS] = "approvals",
+	[CFG_SEC_WEB] = "web",
 };
 
 static const char *const supported_algorithms[] = {
@@ -210,6 +303,10 @@ const struct cfg_setting *cfg_settings(enum cfg_section_kind kind)
 		return idp_settings;
 	case CFG_SEC_CONNECTION:
 		return connection_settings;
+	case CFG_SEC_APPROVALS:
+		return approvals_settings;
+	case CFG_SEC_WEB:
+		return web_settings;
 	}
 	return NULL;
 }
@@ -227,8 +324,8 @@ struct parser {
 	char *err;
 	size_t errlen;
 	struct cfg *cfg;
-	bool seen_gateway, seen_store;
-	unsigned gateway_line, store_line;
+	bool seen_gateway, seen_store, seen_approvals;
+	unsigned gateway_line, store_line, approvals_line, web_line;
 	/* current section */
 	enum cfg_section_kind kind;
 	void *target;
@@ -448,24 +545,45 @@ static bool begin_section(struct parser *p, char *hdr)
 	p->sec_line = p->line;
 	snprintf(p->sec_name, sizeof p->sec_name, "%s%s%.64s", kind_s,
 	         name && *name ? " " : "", name ? name : "");
-	if (!strcmp(kind_s, "gateway") || !strcmp(kind_s, "store")) {
-		bool gw = kind_s[0] == 'g';
+	if (!strcmp(kind_s, "gateway") || !strcmp(kind_s, "store") ||
+	    !strcmp(kind_s, "approvals") || !strcmp(kind_s, "web")) {
+		bool *seen;
 		if (name && *name)
 			return fail(p, "[%s] takes no name", kind_s);
-		if (gw ? p->seen_gateway : p->seen_store)
-			return fail(p, "[%s] appears twice", kind_s);
-		if (gw) {
+		switch (kind_s[0]) {
+		case 'g':
+			seen = &p->seen_gateway;
 			p->gateway_line = p->line;
-			p->seen_gateway = true;
 			p->kind = CFG_SEC_GATEWAY;
 			p->target = &c->gateway;
-		} else {
+			break;
+		case 's':
+			seen = &p->seen_store;
 			p->store_line = p->line;
-			p->seen_store = true;
 			p->kind = CFG_SEC_STORE;
 			p->target = &c->store;
+			break;
+		case 'a':
+			seen = &p->seen_approvals;
+			p->approvals_line = p->line;
+			p->kind = CFG_SEC_APPROVALS;
+			p->target = &c->approvals;
+			break;
+		default:
+			seen = &c->has_web;
+			p->web_line = p->line;
+			p->kind = CFG_SEC_WEB;
+			p->target = &c->web;
+			break;
 		}
+		if (*seen)
+			return fail(p, "[%s] appears twice", kind_s);
+		*seen = true;
 		p->table = cfg_settings(p->kind);
+		/* [web] has required settings: its defaults apply only when it
+		 * is present. */
+		if (p->kind == CFG_SEC_WEB)
+			return apply_defaults(p, p->table, p->target);
 		return true;
 	}
 	if (!strcmp(kind_s, "listener"))
@@ -476,8 +594,8 @@ static bool begin_section(struct parser *p, char *hdr)
 		p->kind = CFG_SEC_CONNECTION;
 	else
 		return fail(p,
-		            "unknown section [%s] (expected gateway, store, listener, "
-		            "idp or connection)",
+		            "unknown section [%s] (expected gateway, store, approvals, "
+		            "web, listener, idp or connection)",
 		            kind_s);
 	if (!name || !*name)
 		return fail(p, "[%s] needs a name, e.g. [%s main]", kind_s, kind_s);
@@ -703,6 +821,50 @@ static bool validate(struct parser *p)
 				a++;
 		}
 	}
+	p->line = p->approvals_line;
+	if (c->approvals.review_timeout < 1000)
+		return fail(p, "[approvals] review_timeout must be at least 1s");
+	if (c->approvals.sweep_interval < 100)
+		return fail(p, "[approvals] sweep_interval must be at least 100ms");
+	if (c->approvals.webhook_url && !is_url_ok(c->approvals.webhook_url))
+		return fail(p,
+		            "[approvals] webhook_url must be an https URL (http only "
+		            "on a loopback host): '%s'",
+		            c->approvals.webhook_url);
+	if (c->has_web) {
+		struct cfg_web *w = &c->web;
+		p->line = p->web_line;
+		if (!w->reviewer_groups && !w->reviewer_subjects)
+			return fail(p, "[web] needs reviewer_groups or reviewer_subjects: "
+			               "nobody could review");
+		if (w->idp && !cfg_find_idp(c, w->idp))
+			return fail(p, "[web] idp '%s' names no [idp NAME] section",
+			            w->idp);
+		if (!w->tls_cert != !w->tls_key)
+			return fail(p, "[web] tls_cert and tls_key go together");
+		if (!w->tls_cert && !c->gateway.tls_cert)
+			return fail(p, "[web] needs tls_cert and tls_key (or [gateway] "
+			               "tls_cert and tls_key): the page is HTTPS only");
+		if (w->public_url &&
+		    (strncmp(w->public_url, "https://", 8) != 0 ||
+		     strlen(w->public_url) <= 8 ||
+		     strpbrk(w->public_url + 8, "/?#@") != NULL))
+			return fail(p,
+			            "[web] public_url must be https://host[:port] without "
+			            "a path: '%s'",
+			            w->public_url);
+		if (w->session_lifetime < 60000)
+			return fail(p, "[web] session_lifetime must be at least 1m");
+		if (w->login_timeout < 10000)
+			return fail(p, "[web] login_timeout must be at least 10s");
+		if (!w->public_url) {
+			char url[128];
+			bool v6 = strchr(w->address, ':') != NULL;
+			snprintf(url, sizeof url, "https://%s%.64s%s:%lld", v6 ? "[" : "",
+			         w->address, v6 ? "]" : "", w->port);
+			w->public_url = core_xstrdup(url);
+		}
+	}
 	return true;
 }
 
@@ -719,7 +881,7 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t len,
 	p.errlen = errlen;
 	p.cfg = c;
 	c->path = core_xstrdup(name);
-	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_CONNECTION; k++) {
+	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_LAST; k++) {
 		size_t n = 0;
 		for (const struct cfg_setting *s = cfg_settings(k); s->name; s++)
 			n++;
@@ -729,7 +891,8 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t len,
 	p.seen_cap = max_keys;
 	p.seen = core_xcalloc(max_keys, 1);
 	if (!apply_defaults(&p, gateway_settings, &c->gateway) ||
-	    !apply_defaults(&p, store_settings, &c->store))
+	    !apply_defaults(&p, store_settings, &c->store) ||
+	    !apply_defaults(&p, approvals_settings, &c->approvals))
 		goto fail;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
@@ -812,6 +975,8 @@ void cfg_free(struct cfg *c)
 		return;
 	free_section(gateway_settings, &c->gateway);
 	free_section(store_settings, &c->store);
+	free_section(approvals_settings, &c->approvals);
+	free_section(web_settings, &c->web);
 	for (size_t i = 0; i < c->n_listeners; i++) {
 		free_section(listener_settings, &c->listeners[i]);
 		free(c->listeners[i].name);
@@ -895,9 +1060,11 @@ void cfg_write_reference(FILE *out)
 		[CFG_SEC_LISTENER] = "[listener NAME]",
 		[CFG_SEC_IDP] = "[idp NAME]",
 		[CFG_SEC_CONNECTION] = "[connection NAME]",
+		[CFG_SEC_APPROVALS] = "[approvals]",
+		[CFG_SEC_WEB] = "[web] (optional: enables the reviewer web page)",
 	};
 
-	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_CONNECTION; k++) {
+	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_LAST; k++) {
 		fprintf(out, "### `%s`\n\n", headers[k]);
 		fprintf(out, "| setting | type | default | description |\n");
 		fprintf(out, "|---|---|---|---|\n");

@@ -116,6 +116,10 @@ char *core_base64_encode(const void *data, size_t len, bool url);
  * Caller frees. */
 char *core_utf8_sanitize(const void *data, size_t len, bool *lossless);
 
+/* Appends the bytes as a JSON string literal (quotes included): made valid
+ * UTF-8 as core_utf8_sanitize does, then escaped. */
+void core_buf_json_string(struct core_buf *b, const void *data, size_t len);
+
 /* 36-character random UUID (v4) into out[37]. */
 void core_uuid(char out[37]);
 
@@ -166,7 +170,10 @@ enum cfg_section_kind {
 	CFG_SEC_LISTENER,   /* [listener NAME] — one or more */
 	CFG_SEC_IDP,        /* [idp NAME] — one or more */
 	CFG_SEC_CONNECTION, /* [connection NAME] — one or more */
+	CFG_SEC_APPROVALS,  /* [approvals] — optional, defaults apply */
+	CFG_SEC_WEB,        /* [web] — optional: the reviewer web page */
 };
+#define CFG_SEC_LAST CFG_SEC_WEB
 
 struct cfg_gateway {
 	char *instance;
@@ -237,10 +244,45 @@ struct cfg_connection {
 	char *readonly_password_file;
 };
 
+struct cfg_approvals {
+	uint64_t review_timeout;
+	uint64_t deferred_window;
+	long long max_pending_per_agent;
+	long long max_pending;
+	uint64_t max_grant_duration;
+	uint64_t max_statement_size;
+	long long context_statements;
+	uint64_t sweep_interval;
+	char *webhook_url;
+	char *webhook_ca_file;
+	char *webhook_secret_file;
+	uint64_t webhook_timeout;
+	long long webhook_max_attempts;
+};
+
+struct cfg_web {
+	char *address;
+	long long port;
+	char *public_url;          /* as configured, or derived at load */
+	char *tls_cert;            /* default: [gateway] tls_cert */
+	char *tls_key;
+	char *idp;                 /* [idp NAME] reviewers log in with */
+	char *client_id;
+	char *client_secret_file;
+	char *reviewer_groups;     /* comma separated */
+	char *reviewer_subjects;   /* comma separated */
+	uint64_t session_lifetime;
+	uint64_t login_timeout;
+	long long max_clients;
+};
+
 struct cfg {
 	char *path;
 	struct cfg_gateway gateway;
 	struct cfg_store store;
+	struct cfg_approvals approvals;
+	bool has_web;              /* a [web] section was given */
+	struct cfg_web web;
 	struct cfg_listener *listeners;
 	size_t n_listeners;
 	struct cfg_idp *idps;

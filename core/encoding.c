@@ -181,3 +181,37 @@ void core_uuid(char out[37])
 	}
 	out[o] = '\0';
 }
+
+void core_buf_json_string(struct core_buf *b, const void *data, size_t len)
+{
+	bool lossless;
+	char *clean = core_utf8_sanitize(data, len, &lossless);
+
+	wr_u8(b, '"');
+	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
+		switch (*p) {
+		case '"':
+			core_buf_append_str(b, "\\\"");
+			break;
+		case '\\':
+			core_buf_append_str(b, "\\\\");
+			break;
+		case '\n':
+			core_buf_append_str(b, "\\n");
+			break;
+		case '\r':
+			core_buf_append_str(b, "\\r");
+			break;
+		case '\t':
+			core_buf_append_str(b, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				core_buf_printf(b, "\\u%04x", *p);
+			else
+				wr_u8(b, *p);
+		}
+	}
+	free(clean);
+	wr_u8(b, '"');
+}

@@ -1,14 +1,17 @@
 /*
- * http.c: the one-shot HTTP GET idp needs for OpenID discovery documents
- * and JWKS, on libevent's HTTP client. HTTPS verifies the server's chain
+ * http.c: the one-shot HTTP requests idp needs, on libevent's HTTP client:
+ * GET for OpenID discovery documents and JWKS, and a form POST for the
+ * token endpoint of a reviewer login. HTTPS verifies the server's chain
  * (configured CA file or the system store) and its host name or IP address,
  * with TLS 1.2 or newer; plain HTTP is only spoken to loopback hosts. Every
  * response is bounded in size and every request in time.
  *
- * It deliberately does not follow redirects, keep connections alive, send
- * credentials or cache anything: callers fetch rarely and decide what a
- * response means. Results are always delivered from the event loop, never
- * from inside idp_http_get().
+ * It deliberately does not follow redirects, keep connections alive or
+ * cache anything, and sends a credential only when the caller hands one
+ * over (the token endpoint's client authentication). Our copy of a response
+ * body is wiped once delivered; libevent's own buffers are freed without
+ * wiping. Results are always delivered from the event loop, never from
+ * inside idp_http_get() or idp_http_post().
  */
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -392,17 +395,25 @@ static void done_cb(struct evhttp_request *req, void *arg)
 	complete(h);
 }
 
-struct idp_http *idp_http_get(struct event_base *base, struct evdns_base *dns,
-                              SSL_CTX *ssl_ctx, const char *url,
-                              uint64_t timeout_ms, size_t max_body,
-                              idp_http_cb cb, void *arg, char *err,
-                              size_t errlen)
+/* One request: GET without a body, or POST with `body`. `headers` (may be
+ * NULL) are extra name, value pairs, NULL-terminated. */
+static struct idp_http *start_request(struct event_base *base,
+                                      struct evdns_base *dns, SSL_CTX *ssl_ctx,
+                                      const char *url,
+                                      enum evhttp_cmd_type method,
+                                      const char *const *headers,
+                                      const char *content_type,
+                                      const void *body, size_t body_len,
+                                      uint64_t timeout_ms, size_t max_body,
+                                      idp_http_cb cb, void *arg, char *err,
+                                      size_t errlen)
 {
 	struct idp_url u;
 	struct idp_http *h = NULL;
 	struct evhttp_request *req = NULL;
 	struct evkeyvalq *hdrs;
 	struct timeval tv;
+	char len_s[24];
 
 	if (!idp_url_parse(url, &u, err, errlen))
 		return NULL;
@@ -473,11 +484,27 @@ struct idp_http *idp_http_get(struct event_base *base, struct evdns_base *dns,
 	evhttp_add_header(hdrs, "Accept", "application/json");
 	evhttp_add_header(hdrs, "User-Agent", USER_AGENT);
 	evhttp_add_header(hdrs, "Connection", "close");
+	for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+		evhttp_add_header(hdrs, headers[i], headers[i + 1]);
+	if (method == EVHTTP_REQ_POST) {
+		struct evbuffer *out = evhttp_request_get_output_buffer(req);
+
+		evhttp_add_header(hdrs, "Content-Type", content_type);
+		snprintf(len_s, sizeof len_s, "%zu", body_len);
+		evhttp_add_header(hdrs, "Content-Length", len_s);
+		/* A reference to the caller's bytes would outlive them; a copy
+		 * in the request's buffer is drained as it is written. */
+		if (body_len > 0 && evbuffer_add(out, body, body_len) != 0) {
+			evhttp_request_free(req);
+			say(err, errlen, "cannot queue the request body");
+			goto fail;
+		}
+	}
 	evtimer_add(h->deadline, &tv);
 	/* From here on the request belongs to libevent, and any failure, even
 	 * one reported synchronously, reaches done_cb or is recorded below and
 	 * delivered through the finish event. */
-	if (evhttp_make_request(h->conn, req, EVHTTP_REQ_GET, u.path) != 0) {
+	if (evhttp_make_request(h->conn, req, method, u.path) != 0) {
 		if (!h->err[0])
 			say(h->err, sizeof h->err, "cannot send the request");
 		complete(h);
@@ -490,6 +517,56 @@ fail:
 		free_handle(h);
 	idp_url_free(&u);
 	return NULL;
+}
+
+struct idp_http *idp_http_get(struct event_base *base, struct evdns_base *dns,
+                              SSL_CTX *ssl_ctx, const char *url,
+                              uint64_t timeout_ms, size_t max_body,
+                              idp_http_cb cb, void *arg, char *err,
+                              size_t errlen)
+{
+	return start_request(base, dns, ssl_ctx, url, EVHTTP_REQ_GET, NULL, NULL,
+	                     NULL, 0, timeout_ms, max_body, cb, arg, err, errlen);
+}
+
+struct idp_http *idp_http_post(struct event_base *base, struct evdns_base *dns,
+                               SSL_CTX *ssl_ctx, const char *url,
+                               const char *authorization,
+                               const char *content_type, const void *body,
+                               size_t body_len, uint64_t timeout_ms,
+                               size_t max_body, idp_http_cb cb, void *arg,
+                               char *err, size_t errlen)
+{
+	if (!content_type || !content_type[0]) {
+		say(err, errlen, "a POST needs a content type");
+		return NULL;
+	}
+	{
+		const char *headers[] = {"Authorization", authorization, NULL};
+		return start_request(base, dns, ssl_ctx, url, EVHTTP_REQ_POST,
+		                     authorization ? headers : NULL, content_type,
+		                     body, body_len, timeout_ms, max_body, cb, arg,
+		                     err, errlen);
+	}
+}
+
+struct idp_http *idp_http_post_headers(struct event_base *base,
+                                       struct evdns_base *dns,
+                                       SSL_CTX *ssl_ctx, const char *url,
+                                       const char *const *headers,
+                                       const char *content_type,
+                                       const void *body, size_t body_len,
+                                       uint64_t timeout_ms, idp_http_cb cb,
+                                       void *arg, char *err, size_t errlen)
+{
+	if (!content_type || !content_type[0]) {
+		say(err, errlen, "a POST needs a content type");
+		return NULL;
+	}
+	/* A receiver's answer is not read beyond its status. */
+	return start_request(base, dns, ssl_ctx, url, EVHTTP_REQ_POST, headers,
+	                     content_type, body, body_len, timeout_ms, 64 * 1024,
+	                     cb, arg, err, errlen);
 }
 
 void idp_http_cancel(struct idp_http *h)

@@ -1,7 +1,7 @@
 /*
- * idp internals: what jwt.c (pure token checks), http.c (a small HTTPS GET
- * client on libevent) and set.c (providers, key caching, queued requests)
- * share with each other and with the unit tests.
+ * idp internals: what jwt.c (pure token checks), http.c (a small HTTPS
+ * client on libevent), set.c (providers, key caching, queued requests) and
+ * login.c (reviewer logins) share with each other and with the unit tests.
  *
  * Nothing here is part of the module's public interface; other modules use
  * idp/idp.h only.
@@ -78,19 +78,6 @@ bool idp_url_parse(const char *url, struct idp_url *u, char *err,
                    size_t errlen) CORE_WUR;
 void idp_url_free(struct idp_url *u);
 
-/* A TLS client context that verifies the peer against `ca_file`, or the
- * system's default CA paths when ca_file is NULL; TLS 1.2 or newer. Caller
- * frees with SSL_CTX_free(). NULL with a reason on failure. */
-SSL_CTX *idp_http_ssl_ctx_new(const char *ca_file, char *err, size_t errlen);
-
-/* Outcome of a GET. `status` is the HTTP status (0 when no response was
- * read); `body` is NUL-terminated and valid only during the call; `err` is
- * NULL on a complete response (of any status), else why it failed. */
-typedef void (*idp_http_cb)(void *arg, int status, const char *body,
-                            size_t len, const char *err);
-
-struct idp_http;
-
 /* Start a GET of `url`. The callback always runs later from the event loop,
  * exactly once unless the request is cancelled; the handle is freed after
  * it returns. `ssl_ctx` is needed for https URLs. Returns NULL with a reason
@@ -102,8 +89,41 @@ struct idp_http *idp_http_get(struct event_base *base, struct evdns_base *dns,
                               idp_http_cb cb, void *arg, char *err,
                               size_t errlen);
 
-/* Abandon a request whose callback has not run yet; it never will. Not to be
- * called from inside that callback. */
-void idp_http_cancel(struct idp_http *h);
+/* Start a POST of `body` (content_type, e.g.
+ * "application/x-www-form-urlencoded") to `url`, with an Authorization
+ * header when `authorization` is not NULL. The body and header are copied
+ * (the caller wipes its own copies of secrets). Otherwise like
+ * idp_http_get(). */
+struct idp_http *idp_http_post(struct event_base *base, struct evdns_base *dns,
+                               SSL_CTX *ssl_ctx, const char *url,
+                               const char *authorization,
+                               const char *content_type, const void *body,
+                               size_t body_len, uint64_t timeout_ms,
+                               size_t max_body, idp_http_cb cb, void *arg,
+                               char *err, size_t errlen);
+
+
+/* -------------------------------------------------------------- login */
+
+/* The authorization request URL: endpoint (which may carry a query of its
+ * own) plus response_type=code, client_id, redirect_uri, scope, state,
+ * nonce, code_challenge and code_challenge_method=S256, each value
+ * percent-encoded. Caller frees. */
+char *idp_login_build_url(const char *endpoint, const char *client_id,
+                          const char *redirect_uri, const char *scope,
+                          const char *state, const char *nonce,
+                          const char *challenge);
+/* The form body of the code exchange. Caller wipes and frees. */
+char *idp_login_token_body(const char *code, const char *verifier,
+                           const char *redirect_uri);
+/* "Basic " + base64(urlencode(id) ":" urlencode(secret)) (RFC 6749 2.3.1).
+ * Caller wipes and frees. */
+char *idp_login_basic_auth(const char *client_id, const char *secret);
+/* Reads the ID token out of a token endpoint response; an error response
+ * becomes a reason naming the provider's error code and description.
+ * Caller wipes and frees *id_token. */
+bool idp_login_parse_token_response(int status, const char *body, size_t len,
+                                    char **id_token, char *reason,
+                                    size_t reasonlen) CORE_WUR;
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * jwt.c: the pure half of idp — parse a JWKS into a key set, read a token's
- * unverified header and issuer, and verify a compact JWS access token with
- * cjose against a key set and one provider's settings, checking every
- * registered claim ourselves.
+ * unverified header and issuer, and verify a compact JWS access token (or a
+ * reviewer's OpenID Connect ID token) with cjose against a key set and one
+ * provider's settings, checking every registered claim ourselves.
  *
  * It does no I/O, keeps no clock of its own (callers pass `now`) and never
  * puts token bytes into a reason or a log line. It deliberately supports
@@ -17,6 +17,7 @@
 
 #include <cjose/cjose.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "core/core.h"
 #include "idp/idp.h"
@@ -452,6 +453,7 @@ void idp_principal_free(struct idp_principal *p)
 	free(p->issuer);
 	free(p->subject);
 	free(p->name);
+	free(p->email);
 	for (size_t i = 0; i < p->n_groups; i++)
 		free(p->groups[i]);
 	free(p->groups);
@@ -884,11 +886,13 @@ static enum idp_result check_claims(const struct cfg_idp *cfg, json_t *pay,
 	return IDP_OK;
 }
 
-enum idp_result idp_verify_jwt(const struct cfg_idp *cfg,
-                               const struct idp_keyset *ks, const char *token,
-                               size_t len, int64_t now,
-                               struct idp_principal **out, char *reason,
-                               size_t reasonlen)
+/* Checks the header and the signature of a compact JWS and parses its
+ * payload. On IDP_OK *pay_out is the payload object (caller decrefs). */
+static enum idp_result verify_jws(const struct cfg_idp *cfg,
+                                  const struct idp_keyset *ks,
+                                  const char *token, size_t len,
+                                  json_t **pay_out, char *reason,
+                                  size_t reasonlen)
 {
 	struct segments s;
 	json_t *hdr = NULL, *pay = NULL;
@@ -904,14 +908,7 @@ enum idp_result idp_verify_jwt(const struct cfg_idp *cfg,
 	enum idp_result r;
 	char qk[80];
 
-	if (out)
-		*out = NULL;
-	if (reason && reasonlen)
-		reason[0] = '\0';
-	if (!cfg || !out) {
-		say(reason, reasonlen, "internal error: no provider settings");
-		return IDP_ERR_CLAIMS;
-	}
+	*pay_out = NULL;
 	r = split_token(token, len, &s, reason, reasonlen);
 	if (r != IDP_OK)
 		return r;
@@ -955,13 +952,13 @@ enum idp_result idp_verify_jwt(const struct cfg_idp *cfg,
 	if (!pay || !json_is_object(pay)) {
 		say(reason, reasonlen, "token payload is not a JSON object");
 		r = IDP_ERR_MALFORMED;
+		if (pay)
+			json_decref(pay);
 		goto out;
 	}
-	r = check_claims(cfg, pay, now, out, reason, reasonlen);
+	*pay_out = pay;
 
 out:
-	if (pay)
-		json_decref(pay);
 	if (jws)
 		cjose_jws_release(jws);
 	if (copy) {
@@ -969,5 +966,111 @@ out:
 		free(copy);
 	}
 	json_decref(hdr);
+	return r;
+}
+
+enum idp_result idp_verify_jwt(const struct cfg_idp *cfg,
+                               const struct idp_keyset *ks, const char *token,
+                               size_t len, int64_t now,
+                               struct idp_principal **out, char *reason,
+                               size_t reasonlen)
+{
+	json_t *pay = NULL;
+	enum idp_result r;
+
+	if (out)
+		*out = NULL;
+	if (reason && reasonlen)
+		reason[0] = '\0';
+	if (!cfg || !out) {
+		say(reason, reasonlen, "internal error: no provider settings");
+		return IDP_ERR_CLAIMS;
+	}
+	r = verify_jws(cfg, ks, token, len, &pay, reason, reasonlen);
+	if (r != IDP_OK)
+		return r;
+	r = check_claims(cfg, pay, now, out, reason, reasonlen);
+	json_decref(pay);
+	return r;
+}
+
+/* The ID token's own checks (OpenID Connect Core 3.1.3.7) once iss, aud,
+ * exp, nbf and iat have passed: the nonce we sent, and azp when present or
+ * when the token names several audiences. */
+static enum idp_result check_id_claims(json_t *pay, const char *client_id,
+                                       const char *nonce, char *reason,
+                                       size_t reasonlen)
+{
+	json_t *aud = json_object_get(pay, "aud");
+	json_t *azp = json_object_get(pay, "azp");
+	const char *got = plain_string(json_object_get(pay, "nonce"));
+
+	if (!got) {
+		say(reason, reasonlen, "ID token has no nonce");
+		return IDP_ERR_CLAIMS;
+	}
+	if (strlen(got) != strlen(nonce) ||
+	    CRYPTO_memcmp(got, nonce, strlen(nonce)) != 0) {
+		say(reason, reasonlen,
+		    "ID token nonce does not match the login (replayed token?)");
+		return IDP_ERR_CLAIMS;
+	}
+	if (azp) {
+		if (!plain_string(azp) || strcmp(plain_string(azp), client_id) != 0) {
+			say(reason, reasonlen,
+			    "ID token was issued to another client (azp)");
+			return IDP_ERR_AUDIENCE;
+		}
+	} else if (json_is_array(aud) && json_array_size(aud) > 1) {
+		say(reason, reasonlen,
+		    "ID token names several audiences but no authorized party "
+		    "(azp)");
+		return IDP_ERR_AUDIENCE;
+	}
+	return IDP_OK;
+}
+
+enum idp_result idp_verify_id_token(const struct cfg_idp *cfg,
+                                    const struct idp_keyset *ks,
+                                    const char *token, size_t len,
+                                    int64_t now, const char *client_id,
+                                    const char *nonce,
+                                    struct idp_principal **out, char *reason,
+                                    size_t reasonlen)
+{
+	struct cfg_idp c;
+	json_t *pay = NULL, *v;
+	enum idp_result r;
+
+	if (out)
+		*out = NULL;
+	if (reason && reasonlen)
+		reason[0] = '\0';
+	if (!cfg || !out || !client_id || !client_id[0] || !nonce || !nonce[0]) {
+		say(reason, reasonlen,
+		    "internal error: no provider settings, client id or nonce");
+		return IDP_ERR_CLAIMS;
+	}
+	/* The audience of an ID token is the client, and its subject is sub,
+	 * whatever the provider's settings for agents' access tokens say. */
+	c = *cfg;
+	c.audience = (char *)client_id;
+	c.subject_claim = (char *)"sub";
+	r = verify_jws(&c, ks, token, len, &pay, reason, reasonlen);
+	if (r != IDP_OK)
+		return r;
+	r = check_claims(&c, pay, now, out, reason, reasonlen);
+	if (r == IDP_OK)
+		r = check_id_claims(pay, client_id, nonce, reason, reasonlen);
+	if (r == IDP_OK) {
+		v = json_object_get(pay, "email");
+		if (json_is_string(v) && json_string_length(v) > 0 &&
+		    claim_text_ok(json_string_value(v), json_string_length(v)))
+			(*out)->email = core_xstrdup(json_string_value(v));
+	} else {
+		idp_principal_free(*out);
+		*out = NULL;
+	}
+	json_decref(pay);
 	return r;
 }

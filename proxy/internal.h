@@ -111,6 +111,7 @@ struct proxy {
 	struct idp_set *idps;
 	struct store *store;
 	struct approval_policies *policies;
+	struct approvals *approvals;
 	SSL_CTX *server_tls;
 	struct evconnlistener **listeners;
 	void **listener_ctx;      /* one allocation per listener */
@@ -130,6 +131,18 @@ enum backend_state {
 	BACKEND_TLS,        /* TLS handshake after SSLRequest */
 	BACKEND_AUTH,       /* login sent, waiting for OK/ERR/switch/more */
 	BACKEND_READY,
+};
+
+/* Statements kept for the context of a review. */
+#define RECENT_MAX 32
+#define RECENT_TEXT_MAX 300
+struct recent {
+	uint64_t seq;
+	int64_t at_us;
+	char cls[12];
+	char decision[12];
+	char text[RECENT_TEXT_MAX];
+	size_t text_len;
 };
 
 struct session {
@@ -206,6 +219,19 @@ struct session {
 	struct core_buf params;  /* decoded parameters of the execute in flight */
 	size_t n_prepared, cap_prepared;
 	bool backend_paused;
+
+	/* review */
+	struct approval_op *approval_op;     /* submission in flight */
+	struct approval_wait *approval_wait; /* held for a decision */
+	char approval_id[37];    /* request of the command at hand, or "" */
+	char grant_id[37];       /* grant it runs under, or "" */
+	char grant_policy[300];  /* the record's policy under a grant */
+	const void *held_text;   /* the statement under review (in cmd or a */
+	size_t held_len;         /* prepared statement) */
+	enum resp_kind held_kind;
+	bool held_execute;
+	struct recent recent[RECENT_MAX]; /* context for reviewers (a ring) */
+	size_t recent_next, n_recent;
 
 	/* accounting */
 	uint64_t bytes_from_client;

@@ -30,38 +30,13 @@ enum {
 static void json_string(struct core_buf *out, const uint8_t *s, size_t n)
 {
 	size_t show = n > PARAM_SHOW_MAX ? PARAM_SHOW_MAX : n;
-	bool lossless;
-	char *clean = core_utf8_sanitize(s, show, &lossless);
 
-	wr_u8(out, '"');
-	for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
-		switch (*p) {
-		case '"':
-			core_buf_append_str(out, "\\\"");
-			break;
-		case '\\':
-			core_buf_append_str(out, "\\\\");
-			break;
-		case '\n':
-			core_buf_append_str(out, "\\n");
-			break;
-		case '\r':
-			core_buf_append_str(out, "\\r");
-			break;
-		case '\t':
-			core_buf_append_str(out, "\\t");
-			break;
-		default:
-			if (*p < 0x20)
-				core_buf_printf(out, "\\u%04x", *p);
-			else
-				wr_u8(out, *p);
-		}
+	core_buf_json_string(out, s, show);
+	if (show < n) {
+		/* The note goes inside the string. */
+		out->len--;
+		core_buf_printf(out, "...(%zu bytes)\"", n);
 	}
-	free(clean);
-	if (show < n)
-		core_buf_printf(out, "...(%zu bytes)", n);
-	wr_u8(out, '"');
 }
 
 static bool temporal(struct cursor *c, uint8_t type, struct core_buf *out)

@@ -47,7 +47,8 @@ static void accept_error_cb(struct evconnlistener *l, void *arg)
 
 struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
                         struct idp_set *idps, struct store *store,
-                        struct approval_policies *policies, char *err,
+                        struct approval_policies *policies,
+                        struct approvals *approvals, char *err,
                         size_t errlen)
 {
 	struct proxy *p = core_xcalloc(1, sizeof *p);
@@ -58,6 +59,7 @@ struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
 	p->idps = idps;
 	p->store = store;
 	p->policies = policies;
+	p->approvals = approvals;
 	for (size_t i = 0; i < cfg->n_listeners; i++)
 		need_tls |= cfg->listeners[i].require_tls;
 	if (need_tls || (cfg->gateway.tls_cert && cfg->gateway.tls_key)) {

@@ -19,6 +19,7 @@ struct event_base;
 struct idp_set;
 struct store;
 struct approval_policies;
+struct approvals;
 struct proxy;
 
 /* Builds the listeners' TLS context and loads backend passwords. Listeners
@@ -26,7 +27,8 @@ struct proxy;
  * store and policies must outlive the proxy. */
 struct proxy *proxy_new(struct event_base *base, const struct cfg *cfg,
                         struct idp_set *idps, struct store *store,
-                        struct approval_policies *policies, char *err,
+                        struct approval_policies *policies,
+                        struct approvals *approvals, char *err,
                         size_t errlen);
 /* Binds and starts every listener. */
 bool proxy_start(struct proxy *p, char *err, size_t errlen) CORE_WUR;

@@ -23,6 +23,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "idp/idp.h"
 #include "proxy/internal.h"
@@ -57,11 +58,13 @@ enum session_state {
 	SESSION_RECORDING, /* waiting for a statement's durable record */
 	SESSION_COMMAND,   /* a command is forwarded; relaying its answer */
 	SESSION_CLOSING,   /* ending: last bytes flushing, then freed */
+	SESSION_SUBMITTING, /* a statement under review is being submitted */
+	SESSION_HELD,      /* waiting for the reviewers' decision */
 };
 
 static const char *const state_names[] = {
-	"greeting", "tls", "token", "verifying", "lookup",
-	"backend",  "ready", "recording", "command", "closing",
+	"greeting", "tls",     "token",   "verifying",  "lookup", "backend",
+	"ready",    "recording", "command", "closing", "submitting", "held",
 };
 
 /* Allowed transitions: from -> bit set of targets. */
@@ -76,11 +79,16 @@ static const unsigned transitions[] = {
 	[SESSION_LOOKUP] = BIT(SESSION_BACKEND) | BIT(SESSION_CLOSING),
 	[SESSION_BACKEND] = BIT(SESSION_READY) | BIT(SESSION_CLOSING),
 	[SESSION_READY] = BIT(SESSION_RECORDING) | BIT(SESSION_COMMAND) |
-	                  BIT(SESSION_CLOSING),
+	                  BIT(SESSION_SUBMITTING) | BIT(SESSION_CLOSING),
 	[SESSION_RECORDING] = BIT(SESSION_COMMAND) | BIT(SESSION_READY) |
 	                      BIT(SESSION_CLOSING),
 	[SESSION_COMMAND] = BIT(SESSION_READY) | BIT(SESSION_CLOSING),
 	[SESSION_CLOSING] = 0,
+	[SESSION_SUBMITTING] = BIT(SESSION_HELD) | BIT(SESSION_RECORDING) |
+	                       BIT(SESSION_COMMAND) | BIT(SESSION_READY) |
+	                       BIT(SESSION_CLOSING),
+	[SESSION_HELD] = BIT(SESSION_RECORDING) | BIT(SESSION_COMMAND) |
+	                 BIT(SESSION_READY) | BIT(SESSION_CLOSING),
 };
 
 static void set_state(struct session *s, enum session_state to)
@@ -109,6 +117,7 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void process_commands(struct session *s);
 static void arm_ready_timer(struct session *s);
 static void drop_all_prepared(struct session *s);
+static void remember(struct session *s, const struct store_stmt_info *i);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -260,6 +269,14 @@ void session_close(struct session *s, const char *reason)
 	if (s->lookup) {
 		store_op_cancel(s->lookup);
 		s->lookup = NULL;
+	}
+	if (s->approval_op) {
+		approvals_submit_cancel(s->approval_op);
+		s->approval_op = NULL;
+	}
+	if (s->approval_wait) {
+		approvals_wait_abandon(s->approval_wait, s->end_reason);
+		s->approval_wait = NULL;
 	}
 	if (s->stmt) {
 		struct store_stmt_result r = {
@@ -844,7 +861,7 @@ static void verdict_info(const struct session *s, struct store_stmt_info *i)
 		return;
 	i->cls = sql_class_name(v->cls);
 	i->decision = policy_action_name(v->action);
-	i->policy = s->policy.source[v->cls];
+	i->policy = s->grant_id[0] ? s->grant_policy : s->policy.source[v->cls];
 	i->reason = v->reason;
 	if (s->cmd_byte == COM_STMT_EXECUTE && s->params.len > 0)
 		i->params = (const char *)s->params.data;
@@ -873,6 +890,7 @@ static void refuse(struct session *s, uint16_t code, const char *state,
 	};
 
 	verdict_info(s, &info);
+	remember(s, &info);
 	st = store_stmt_begin(s->proxy->store, &info);
 	if (st)
 		store_stmt_done(s->proxy->store, st, &r);
@@ -1013,6 +1031,7 @@ static void forward(struct session *s, enum resp_kind kind, bool execute,
 		    .text_len = text_len,
 		};
 		verdict_info(s, &info);
+		remember(s, &info);
 		if (durable)
 			s->stmt = store_stmt_begin_durable(s->proxy->store, &info,
 			                                   durable_cb, s);
@@ -1034,12 +1053,16 @@ static void forward(struct session *s, enum resp_kind kind, bool execute,
 	start_answer(s, kind, execute);
 }
 
-/* Classifies SQL text into s->verdict under the session's policy. */
-static void classify_text(struct session *s, const void *text, size_t len)
+/* Classifies SQL text into s->verdict under the session's policy. `single`:
+ * the server runs at most one statement of it (a prepare, or multi-
+ * statements off). */
+static void classify_text(struct session *s, const void *text, size_t len,
+                          bool single)
 {
 	struct classification c;
 	struct classify_opts o = {
 		.functions_are_reads = s->proxy->cfg->gateway.functions_are_reads,
+		.single_statement = single,
 	};
 
 	proxy_classify(text, len, &o, &c);
@@ -1060,26 +1083,294 @@ static void classify_fixed(struct session *s, enum sql_class cls,
 	snprintf(s->verdict.reason, sizeof s->verdict.reason, "%s", reason);
 }
 
-/* Applies the verdict: refuses what the policy does not allow, else
- * records and forwards. */
+/* ------------------------------------------------------------ review */
+
+/* Back to idle after the gateway answered a command itself. */
+static void command_answered(struct session *s)
+{
+	set_state(s, SESSION_READY);
+	s->last_activity_ms = core_mono_ms();
+	if (session_expired(s))
+		return;
+	arm_ready_timer(s);
+	process_commands(s);
+}
+
+/* The last statements of the session as a JSON array, for reviewers. */
+static void context_json(const struct session *s, struct core_buf *out)
+{
+	size_t n = s->n_recent;
+
+	wr_u8(out, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct recent *r =
+		    &s->recent[(s->recent_next + RECENT_MAX - n + i) % RECENT_MAX];
+		if (i)
+			wr_u8(out, ',');
+		core_buf_printf(out, "{\"seq\":%llu,\"at_us\":%lld,\"class\":\"%s\","
+		                     "\"decision\":\"%s\",\"sql\":",
+		                (unsigned long long)r->seq, (long long)r->at_us,
+		                r->cls, r->decision);
+		core_buf_json_string(out, r->text, r->text_len);
+		wr_u8(out, '}');
+	}
+	wr_u8(out, ']');
+	wr_u8(out, 0);
+}
+
+/* Keeps a statement for the context of later reviews. */
+static void remember(struct session *s, const struct store_stmt_info *i)
+{
+	size_t keep = (size_t)s->proxy->cfg->approvals.context_statements;
+	struct recent *r;
+
+	if (keep == 0 || !i->cls)
+		return;
+	if (keep > RECENT_MAX)
+		keep = RECENT_MAX;
+	r = &s->recent[s->recent_next];
+	s->recent_next = (s->recent_next + 1) % RECENT_MAX;
+	if (s->n_recent < keep)
+		s->n_recent++;
+	r->seq = i->seq;
+	r->at_us = i->started_us;
+	snprintf(r->cls, sizeof r->cls, "%s", i->cls);
+	snprintf(r->decision, sizeof r->decision, "%s",
+	         i->decision ? i->decision : "");
+	r->text_len = i->text_len < RECENT_TEXT_MAX ? i->text_len
+	                                            : RECENT_TEXT_MAX;
+	if (i->text && r->text_len)
+		memcpy(r->text, i->text, r->text_len);
+	else
+		r->text_len = 0;
+}
+
+static void held_done(void *arg, const struct approval_end *e)
+{
+	struct session *s = arg;
+	const struct verdict *v = &s->verdict;
+	char msg[900];
+	const char *url = approvals_public_url(s->proxy->approvals);
+
+	s->approval_wait = NULL;
+	if (closing(s) || s->state != SESSION_HELD)
+		return;
+	if (e->run) {
+		uint8_t sha[32];
+		if (!EVP_Digest(s->held_text ? s->held_text : "", s->held_len, sha,
+		                NULL, EVP_sha256(), NULL))
+			memset(sha, 0, sizeof sha);
+		if (!e->sha256 || memcmp(sha, e->sha256, sizeof sha) != 0) {
+			/* Never run bytes the reviewer did not see. */
+			log_error("session %s: request %s: the approved statement's "
+			          "digest does not match the held statement",
+			          s->id, s->approval_id);
+			refuse(s, ER_TABLEACCESS_DENIED, "42000",
+			       "agentgate: the approved statement does not match the "
+			       "held one; it did not run",
+			       s->held_text, s->held_len);
+			command_answered(s);
+			return;
+		}
+		log_info("session %s: request %s approved by %s; running it", s->id,
+		         s->approval_id, e->decided_by ? e->decided_by : "?");
+		forward(s, s->held_kind, s->held_execute, true, s->held_text,
+		        s->held_len);
+		return;
+	}
+	if (!strcmp(e->state, "denied"))
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement denied by reviewer %s%s%s "
+		         "(request %s)",
+		         sql_class_name(v->cls),
+		         e->decided_by ? e->decided_by : "(unknown)",
+		         e->comment ? ": " : "", e->comment ? e->comment : "",
+		         s->approval_id);
+	else if (!strcmp(e->state, "expired"))
+		snprintf(msg, sizeof msg,
+		         "agentgate: review request %s expired: no reviewer decided "
+		         "within %llu s; the statement did not run",
+		         s->approval_id,
+		         (unsigned long long)(s->proxy->cfg->approvals.review_timeout /
+		                              1000));
+	else if (!strcmp(e->state, "cancelled"))
+		snprintf(msg, sizeof msg,
+		         "agentgate: review request %s was cancelled (%s); the "
+		         "statement did not run",
+		         s->approval_id, e->reason ? e->reason : "no reason given");
+	else
+		snprintf(msg, sizeof msg,
+		         "agentgate: review request %s: %s; the statement did not "
+		         "run%s%s",
+		         s->approval_id, e->reason ? e->reason : e->state,
+		         url ? "; see " : "", url ? url : "");
+	log_info("session %s: request %s %s", s->id, s->approval_id, e->state);
+	refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, s->held_text, s->held_len);
+	command_answered(s);
+}
+
+static void submit_done(void *arg, enum approval_outcome o, const char *id,
+                        const char *detail)
+{
+	struct session *s = arg;
+	const struct verdict *v = &s->verdict;
+	const struct cfg_approvals *c = &s->proxy->cfg->approvals;
+	const char *url = approvals_public_url(s->proxy->approvals);
+	char msg[900];
+
+	s->approval_op = NULL;
+	if (closing(s) || s->state != SESSION_SUBMITTING)
+		return;
+	if (id)
+		snprintf(s->approval_id, sizeof s->approval_id, "%s", id);
+	switch (o) {
+	case APPROVAL_CREATED:
+		if (s->policy.review[v->cls].mode == REVIEW_HOLD) {
+			log_info("session %s: %s statement held for review as request "
+			         "%s",
+			         s->id, sql_class_name(v->cls), id);
+			set_state(s, SESSION_HELD);
+			s->approval_wait = approvals_wait(s->proxy->approvals, id, s->id,
+			                                  c->review_timeout, held_done, s);
+			return;
+		}
+		/* deferred */
+		__attribute__((fallthrough));
+	case APPROVAL_PENDING: {
+		char link[300] = "";
+		if (url)
+			snprintf(link, sizeof link, " at %s/requests/%s", url, id);
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement needs review: request %s is "
+		         "pending%s; once it is approved, send the identical "
+		         "statement again within %llu s",
+		         sql_class_name(v->cls), id, link,
+		         (unsigned long long)(c->deferred_window / 1000));
+		break;
+	}
+	case APPROVAL_RUN:
+		log_info("session %s: approved request %s re-sent; running it",
+		         s->id, id);
+		forward(s, s->held_kind, s->held_execute, true, s->held_text,
+		        s->held_len);
+		return;
+	case APPROVAL_REFUSED:
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement needs review but cannot be "
+		         "submitted: %s",
+		         sql_class_name(v->cls), detail);
+		s->approval_id[0] = '\0';
+		refuse(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg, s->held_text,
+		       s->held_len);
+		command_answered(s);
+		return;
+	case APPROVAL_FAILED:
+	default:
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement needs review but the approval "
+		         "store is unavailable (%s); it did not run",
+		         sql_class_name(v->cls), detail);
+		s->approval_id[0] = '\0';
+		refuse(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg, s->held_text,
+		       s->held_len);
+		command_answered(s);
+		return;
+	}
+	refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, s->held_text, s->held_len);
+	command_answered(s);
+}
+
+/* A statement the policy sends to review: run under a grant, or submit it
+ * and hold the session (or answer at once, deferred). */
+static void review(struct session *s, enum resp_kind kind, bool execute,
+                   const void *text, size_t text_len)
+{
+	const struct verdict *v = &s->verdict;
+	const struct cfg_approvals *c = &s->proxy->cfg->approvals;
+	struct core_buf ctx = {0};
+	char msg[400];
+	const char *why;
+
+	if (approvals_grant_find(s->proxy->approvals, s->agent_id,
+	                         s->connection, v->cls, s->grant_id)) {
+		snprintf(s->grant_policy, sizeof s->grant_policy, "grant %s (%s)",
+		         s->grant_id, s->policy.source[v->cls]);
+		forward(s, kind, execute, true, text, text_len);
+		return;
+	}
+	if (text_len > c->max_statement_size) {
+		snprintf(msg, sizeof msg,
+		         "agentgate: %s statement needs review but is too large to "
+		         "review (%zu bytes; max_statement_size is %llu)",
+		         sql_class_name(v->cls), text_len,
+		         (unsigned long long)c->max_statement_size);
+		refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, text, text_len);
+		return;
+	}
+	if (!store_accepting(s->proxy->store, &why)) {
+		snprintf(msg, sizeof msg,
+		         "agentgate: statement refused: the audit store is "
+		         "unavailable (%s)",
+		         why);
+		send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
+		return;
+	}
+	s->held_kind = kind;
+	s->held_execute = execute;
+	s->held_text = text;
+	s->held_len = text_len;
+	context_json(s, &ctx);
+	{
+		const struct idp_principal *pr = s->principal;
+		struct approval_submit req = {
+		    .review = &s->policy.review[v->cls],
+		    .session_id = s->id,
+		    .seq = s->stmt_seq + 1,
+		    .agent_id = s->agent_id,
+		    .agent_name = s->agent_name,
+		    .idp = pr ? pr->idp : NULL,
+		    .issuer = pr ? pr->issuer : "",
+		    .subject = pr ? pr->subject : "",
+		    .connection = s->connection,
+		    .client_addr = s->client_addr,
+		    .command = s->cmd_byte,
+		    .cls = v->cls,
+		    .reason = v->reason,
+		    .policy = s->policy.source[v->cls],
+		    .sql = text ? text : "",
+		    .sql_len = text ? text_len : 0,
+		    .params = (s->cmd_byte == COM_STMT_EXECUTE && s->params.len)
+		                  ? (const char *)s->params.data
+		                  : NULL,
+		    .context = (const char *)ctx.data,
+		};
+		set_state(s, SESSION_SUBMITTING);
+		s->approval_op =
+		    approvals_submit(s->proxy->approvals, &req, submit_done, s);
+	}
+	core_buf_free(&ctx);
+}
+
+/* Applies the verdict: refuses what the policy does not allow, hands what
+ * needs review to the approval workflow, else records and forwards. */
 static void decide(struct session *s, enum resp_kind kind, bool execute,
                    const void *text, size_t text_len)
 {
 	const struct verdict *v = &s->verdict;
 	char msg[768];
 
+	s->approval_id[0] = '\0';
+	s->grant_id[0] = '\0';
 	if (v->action == POLICY_ALLOW) {
 		forward(s, kind, execute, true, text, text_len);
 		return;
 	}
-	if (v->action == POLICY_DENY)
-		snprintf(msg, sizeof msg, "agentgate: %s statement denied by %s: %s",
-		         sql_class_name(v->cls), s->policy.source[v->cls], v->reason);
-	else
-		snprintf(msg, sizeof msg,
-		         "agentgate: %s statement requires review (%s): %s; the "
-		         "approval workflow is not available yet",
-		         sql_class_name(v->cls), s->policy.source[v->cls], v->reason);
+	if (v->action == POLICY_REVIEW && s->proxy->approvals) {
+		review(s, kind, execute, text, text_len);
+		return;
+	}
+	snprintf(msg, sizeof msg, "agentgate: %s statement denied by %s: %s",
+	         sql_class_name(v->cls), s->policy.source[v->cls], v->reason);
 	log_info("session %s: refused %s statement (%s)", s->id,
 	         sql_class_name(v->cls), policy_action_name(v->action));
 	refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, text, text_len);
@@ -1109,13 +1400,13 @@ static void dispatch(struct session *s)
 	core_buf_reset(&s->params);
 	switch (s->cmd_byte) {
 	case COM_QUERY:
-		classify_text(s, p + 1, len - 1);
+		classify_text(s, p + 1, len - 1, !s->multi_statements);
 		decide(s, RESP_RESULT, false, p + 1, len - 1);
 		return;
 	case COM_STMT_PREPARE:
 		/* Preparing runs nothing: only a class the policy denies outright
 		 * is refused here; the rest is decided at each execution. */
-		classify_text(s, p + 1, len - 1);
+		classify_text(s, p + 1, len - 1, true);
 		if (s->verdict.action == POLICY_DENY) {
 			decide(s, RESP_PREPARE, false, p + 1, len - 1);
 			return;
@@ -1635,9 +1926,11 @@ size_t proxy_close_agent(struct proxy *p, int64_t agent_id,
 	for (struct session *s = p->sessions; s; s = s->next) {
 		if (s->agent_id != agent_id || closing(s))
 			continue;
-		if (s->state == SESSION_READY || s->state == SESSION_RECORDING) {
+		if (s->state == SESSION_READY || s->state == SESSION_RECORDING ||
+		    s->state == SESSION_SUBMITTING || s->state == SESSION_HELD) {
 			/* Idle: the answer to the client's next command; waiting for
-			 * its record: the answer to the command at hand. */
+			 * its record or its review: the answer to the command at
+			 * hand. */
 			if (s->state == SESSION_READY)
 				s->seq = 1;
 			send_err(s, ER_CONNECTION_KILLED, "70100", msg);

@@ -3,8 +3,10 @@
 # installs the dependencies, builds, starts private MariaDB, PostgreSQL and
 # a test OpenID provider under ./.dev, writes ./.dev/agentgate.ini, applies
 # the store migrations, registers a sample agent `alpha` allowed to use the
-# `orders` connection, prints how to connect, and runs the gateway in the
-# foreground. Ctrl-C stops the gateway and the servers.
+# `orders` connection with a sample policy (reads run, writes and DDL wait
+# for a reviewer), prints how to connect and where the reviewer page is, and
+# runs the gateway in the foreground. Ctrl-C stops the gateway and the
+# servers.
 #
 # Usage: scripts/dev-up.sh
 # Environment: AGENTGATE_PORT_BASE (default 24000), BUILD_DIR (default build).
@@ -74,10 +76,19 @@ if ! out="$("$CTL" -c "$INI" grant alpha orders 2>&1)"; then
   echo "(continuing: the grant probably exists already)" >&2
 fi
 
+# A sample policy: alpha reads freely; its writes wait for a reviewer (the
+# session holds), DDL needs a reviewer too, admin statements are refused.
+step "setting alpha's policy"
+"$CTL" -c "$INI" policy set --agent alpha read allow
+"$CTL" -c "$INI" policy set --agent alpha write review --mode hold
+"$CTL" -c "$INI" policy set --agent alpha ddl review --mode hold
+"$CTL" -c "$INI" policy set --agent alpha admin deny
+
 cat <<EOF
 
 agentgate is starting on 127.0.0.1:$AGENTGATE_GATEWAY_PORT (TLS) and
-127.0.0.1:$AGENTGATE_GATEWAY_PLAIN_PORT (loopback plaintext). In another shell:
+127.0.0.1:$AGENTGATE_GATEWAY_PLAIN_PORT (loopback plaintext), its reviewer page on
+https://127.0.0.1:$AGENTGATE_WEB_PORT/. In another shell:
 
   cd $ROOT
   source .dev/env.sh
@@ -90,6 +101,16 @@ agentgate is starting on 127.0.0.1:$AGENTGATE_GATEWAY_PORT (TLS) and
   #  the test CA; with --ssl alone the client encrypts but does not verify)
   mariadb -h 127.0.0.1 -P $AGENTGATE_GATEWAY_PORT -u orders --ssl \\
     --ssl-ca=.dev/tls/ca.crt --ssl-verify-server-cert --password="\$TOKEN"
+
+  # alpha's policy: reads run, writes and DDL wait for a reviewer. Try
+  #   UPDATE customers SET name = 'Ada L.' WHERE id = 1;
+  # in that client: it waits. Open the reviewer page
+  #   https://127.0.0.1:$AGENTGATE_WEB_PORT/
+  # (your browser will warn about the test CA: .dev/tls/ca.crt), log in as
+  # reviewer1 with any password, open the request and approve it: the
+  # client prints "Query OK, 1 row affected".
+  $BUILD/cmd/agentgatectl -c .dev/agentgate.ini policy show --agent alpha
+  $BUILD/cmd/agentgatectl -c .dev/agentgate.ini approvals list
 
   # administration
   $BUILD/cmd/agentgatectl -c .dev/agentgate.ini agent list

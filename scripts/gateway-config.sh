@@ -26,11 +26,13 @@ case "$INSTANCE" in
     OUT="$DIR/agentgate.ini"
     TLS_PORT="$AGENTGATE_GATEWAY_PORT"
     PLAIN_PORT="$AGENTGATE_GATEWAY_PLAIN_PORT"
+    WEB_PORT="$AGENTGATE_WEB_PORT"
     ;;
   gw2)
     OUT="$DIR/agentgate-gw2.ini"
     TLS_PORT="$AGENTGATE_GATEWAY2_PORT"
     PLAIN_PORT="$AGENTGATE_GATEWAY2_PLAIN_PORT"
+    WEB_PORT="$AGENTGATE_WEB2_PORT"
     ;;
   *)
     echo "gateway-config.sh: instance must be gw1 or gw2" >&2
@@ -78,6 +80,20 @@ port = $AGENTGATE_MARIADB_PORT
 user = $AGENTGATE_MARIADB_RW_USER
 password_file = $AGENTGATE_MARIADB_RW_PASSWORD_FILE
 database = $AGENTGATE_MARIADB_DATABASE
+
+; statements that need review wait up to five minutes for a reviewer
+[approvals]
+review_timeout = 5m
+
+; the reviewer page: log in through the test provider as reviewer1 or
+; reviewer2 (any password); "outsider" is not a reviewer
+[web]
+address = 127.0.0.1
+port = $WEB_PORT
+idp = local
+client_id = $AGENTGATE_REVIEWER_CLIENT_ID
+client_secret_file = $AGENTGATE_REVIEWER_SECRET_FILE
+reviewer_groups = reviewers
 EOF
 )
 mv -f -- "$tmp" "$OUT"

@@ -574,12 +574,33 @@ static void describe_rule(char *out, size_t outlen, const char *scope,
 	snprintf(out, outlen, "%s on %s for class '%s'", who, where, cls);
 }
 
+/* A comma separated list of group names: each 1-128 bytes, no spaces
+ * inside, no control characters. */
+static bool valid_groups(const char *list)
+{
+	size_t n = 0;
+
+	for (const char *p = list; *p; p++) {
+		if (*p == ',') {
+			if (n == 0)
+				return false;
+			n = 0;
+			continue;
+		}
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || ++n > 128)
+			return false;
+	}
+	return n > 0;
+}
+
 bool store_admin_policy_set(struct store_admin *a, const char *scope,
                             const char *subject, const char *connection,
-                            const char *cls, const char *action, char *err,
+                            const char *cls, const char *action,
+                            const struct store_review_opts *review, char *err,
                             size_t errlen)
 {
-	const char *params[5];
+	const char *params[8];
+	char quorum[16];
 	PGresult *res = NULL;
 	int n;
 
@@ -591,24 +612,59 @@ bool store_admin_policy_set(struct store_admin *a, const char *scope,
 		         action ? action : "");
 		return false;
 	}
+	if (review != NULL && strcmp(action, "review") != 0) {
+		snprintf(err, errlen,
+		         "a review mode, quorum or required group needs the action "
+		         "review, not '%s'",
+		         action);
+		return false;
+	}
+	if (review != NULL && review->mode != NULL &&
+	    strcmp(review->mode, "hold") != 0 &&
+	    strcmp(review->mode, "deferred") != 0) {
+		snprintf(err, errlen, "invalid review mode '%s': use hold or deferred",
+		         review->mode);
+		return false;
+	}
+	if (review != NULL && (review->quorum < 0 || review->quorum > 16)) {
+		snprintf(err, errlen, "invalid quorum %d: use 1 to 16", review->quorum);
+		return false;
+	}
+	if (review != NULL && review->groups != NULL && *review->groups &&
+	    !valid_groups(review->groups)) {
+		snprintf(err, errlen,
+		         "invalid group list '%s': use names separated by commas",
+		         review->groups);
+		return false;
+	}
+	snprintf(quorum, sizeof quorum, "%d",
+	         review && review->quorum > 0 ? review->quorum : 1);
 	params[0] = scope;
 	params[1] = subject;
 	params[2] = connection;
 	params[3] = cls;
 	params[4] = action;
+	params[5] = review && review->mode ? review->mode : "hold";
+	params[6] = quorum;
+	params[7] = review && review->groups ? review->groups : "";
 	/* One statement: the rule and its NOTIFY commit together, and an
 	 * agent rule is only written while its agent exists. */
 	res = run(a,
 	          "WITH u AS (INSERT INTO policies "
-	          "(scope, subject, connection, class, action) "
-	          "SELECT $1::text, $2::text, $3::text, $4::text, $5::text "
+	          "(scope, subject, connection, class, action, review_mode, "
+	          "quorum, quorum_groups) "
+	          "SELECT $1::text, $2::text, $3::text, $4::text, $5::text, "
+	          "$6::text, $7::int, "
+	          "coalesce(string_to_array(nullif($8::text, ''), ','), '{}') "
 	          "WHERE $1::text <> 'agent' "
 	          "OR EXISTS (SELECT 1 FROM agents WHERE name = $2::text) "
 	          "ON CONFLICT ON CONSTRAINT policies_rule_key DO UPDATE "
-	          "SET action = EXCLUDED.action, updated_at = now() "
+	          "SET action = EXCLUDED.action, "
+	          "review_mode = EXCLUDED.review_mode, quorum = EXCLUDED.quorum, "
+	          "quorum_groups = EXCLUDED.quorum_groups, updated_at = now() "
 	          "RETURNING id) "
 	          "SELECT pg_notify('" STORE_POLICY_CHANNEL "', '') FROM u",
-	          5, params, PGRES_TUPLES_OK, err, errlen);
+	          8, params, PGRES_TUPLES_OK, err, errlen);
 	if (res == NULL)
 		return false;
 	n = PQntuples(res);
@@ -655,8 +711,9 @@ bool store_admin_policy_show(struct store_admin *a, const char *scope,
                              const char *subject, const char *connection,
                              FILE *out, char *err, size_t errlen)
 {
-	static const char *const head[] = {"SCOPE", "SUBJECT", "CONNECTION",
-	                                   "CLASS", "ACTION",  "UPDATED"};
+	static const char *const head[] = {"SCOPE",  "SUBJECT", "CONNECTION",
+	                                   "CLASS",  "ACTION",  "REVIEW",
+	                                   "UPDATED"};
 	const char *params[3] = {scope, subject, connection};
 	PGresult *res = NULL;
 
@@ -676,7 +733,12 @@ bool store_admin_policy_show(struct store_admin *a, const char *scope,
 	 * database's collation; scopes and classes in their own order. */
 	res = run(a,
 	          "SELECT scope, CASE WHEN subject = '' THEN '-' "
-	          "ELSE subject END, connection, class, action, " TS(
+	          "ELSE subject END, connection, class, action, "
+	          "CASE WHEN action <> 'review' THEN '-' ELSE review_mode || "
+	          "CASE WHEN quorum > 1 THEN ', ' || quorum || ' approvals' "
+	          "ELSE '' END || CASE WHEN cardinality(quorum_groups) > 0 "
+	          "THEN ', one from ' || array_to_string(quorum_groups, '|') "
+	          "ELSE '' END END, " TS(
 	              "updated_at") " FROM policies "
 	                            "WHERE ($1::text IS NULL OR scope = $1) "
 	                            "AND ($2::text IS NULL OR subject = $2) "
@@ -692,11 +754,112 @@ bool store_admin_policy_show(struct store_admin *a, const char *scope,
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) > 0)
-		put_table(out, res, head, 6, "");
+		put_table(out, res, head, 7, "");
 	else if (scope == NULL && subject == NULL && connection == NULL)
 		fprintf(out, "no policy rules (the built-in defaults apply)\n");
 	else
 		fprintf(out, "no matching policy rules\n");
 	PQclear(res);
 	return true;
+}
+
+/* ------------------------------------------------------------ approvals */
+
+bool store_admin_approvals_list(struct store_admin *a, bool all, FILE *out,
+                                char *err, size_t errlen)
+{
+	static const char *const head[] = {"REQUEST", "STATE",      "MODE",
+	                                   "AGENT",   "CONNECTION", "CLASS",
+	                                   "CREATED", "STATEMENT"};
+	const char *params[1] = {all ? "t" : "f"};
+	PGresult *res = run(
+	    a,
+	    "SELECT id, state, mode, agent_name, connection, class, " TS(
+	        "created_at") ", "
+	                      "left(regexp_replace(sql_text, '\\s+', ' ', 'g'), 60) "
+	                      "FROM approval_requests "
+	                      "WHERE $1::boolean OR state = 'pending' "
+	                      "ORDER BY created_at DESC LIMIT 200",
+	    1, params, PGRES_TUPLES_OK, err, errlen);
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		fprintf(out, all ? "no approval requests\n"
+		                 : "no pending approval requests\n");
+	else
+		put_table(out, res, head, 8, "");
+	PQclear(res);
+	return true;
+}
+
+bool store_admin_approval_cancel(struct store_admin *a, const char *id,
+                                 const char *reason, char *err, size_t errlen)
+{
+	const char *params[2] = {id, reason ? reason : "cancelled by an operator"};
+	PGresult *res;
+	bool ok;
+
+	/* The state before (the statement's snapshot) tells whether this
+	 * call did the cancelling. */
+	res = run(a,
+	          "WITH before AS (SELECT state FROM approval_requests "
+	          "WHERE id = $1::uuid) "
+	          "SELECT (SELECT state FROM before), t.state FROM approval_take("
+	          "$1::uuid, '00000000-0000-0000-0000-000000000000', 'operator', "
+	          "'cancelled', $2) t",
+	          2, params, PGRES_TUPLES_OK, err, errlen);
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "pending") == 0 &&
+	     strcmp(PQgetvalue(res, 0, 1), "cancelled") == 0;
+	if (!ok && PQntuples(res) == 1 && PQgetisnull(res, 0, 0))
+		snprintf(err, errlen, "no approval request %s", id);
+	else if (!ok)
+		snprintf(err, errlen, "request %s is %s, not pending", id,
+		         PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "unknown");
+	PQclear(res);
+	return ok;
+}
+
+bool store_admin_grants_list(struct store_admin *a, FILE *out, char *err,
+                             size_t errlen)
+{
+	static const char *const head[] = {"GRANT",   "AGENT",      "CONNECTION",
+	                                   "CLASS",   "EXPIRES",    "BY"};
+	PGresult *res = run(a,
+	                    "SELECT id, agent_name, connection, class, " TS(
+	                        "expires_at") ", created_by FROM approval_grants "
+	                                      "WHERE revoked_at IS NULL AND "
+	                                      "expires_at > now() "
+	                                      "ORDER BY expires_at",
+	                    0, NULL, PGRES_TUPLES_OK, err, errlen);
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 0)
+		fprintf(out, "no active grants\n");
+	else
+		put_table(out, res, head, 6, "");
+	PQclear(res);
+	return true;
+}
+
+bool store_admin_grant_end(struct store_admin *a, const char *id,
+                           const char *reason, char *err, size_t errlen)
+{
+	const char *params[2] = {id, reason ? reason : "ended by an operator"};
+	PGresult *res = run(a,
+	                    "SELECT approval_grant_revoke($1::uuid, 'operator', "
+	                    "$2)",
+	                    2, params, PGRES_TUPLES_OK, err, errlen);
+	bool ok;
+
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (!ok)
+		snprintf(err, errlen, "no active grant %s", id);
+	PQclear(res);
+	return ok;
 }

@@ -336,11 +336,22 @@ bool store_admin_revoke_grant(struct store_admin *a, const char *agent,
  * agentgate_policy in its own transaction, so each gateway reloads the
  * rules as soon as it is committed. */
 
+/* How a review rule reviews: mode "hold" or "deferred" (NULL: hold),
+ * quorum 1-16 distinct approvals (0: 1), groups a comma separated list of
+ * IdP groups one approver must be in (NULL or "": anyone may approve). */
+struct store_review_opts {
+	const char *mode;
+	int quorum;
+	const char *groups;
+};
+
 /* Creates the rule or changes its action (updated_at = now()). An agent
- * rule needs the agent: "no agent named 'x'". */
+ * rule needs the agent: "no agent named 'x'". review may be NULL; when
+ * given, action must be "review". */
 bool store_admin_policy_set(struct store_admin *a, const char *scope,
                             const char *subject, const char *connection,
-                            const char *cls, const char *action, char *err,
+                            const char *cls, const char *action,
+                            const struct store_review_opts *review, char *err,
                             size_t errlen) CORE_WUR;
 /* Removes the rule; an error when there is none. */
 bool store_admin_policy_unset(struct store_admin *a, const char *scope,
@@ -353,6 +364,22 @@ bool store_admin_policy_unset(struct store_admin *a, const char *scope,
 bool store_admin_policy_show(struct store_admin *a, const char *scope,
                              const char *subject, const char *connection,
                              FILE *out, char *err, size_t errlen) CORE_WUR;
+
+/* Approval requests, newest first: the pending ones, or all (at most
+ * 200). */
+bool store_admin_approvals_list(struct store_admin *a, bool all, FILE *out,
+                                char *err, size_t errlen) CORE_WUR;
+/* Cancels a pending request (its session, if held, gets an error). */
+bool store_admin_approval_cancel(struct store_admin *a, const char *id,
+                                 const char *reason, char *err,
+                                 size_t errlen) CORE_WUR;
+/* Active time-boxed grants, soonest to expire first. */
+bool store_admin_grants_list(struct store_admin *a, FILE *out, char *err,
+                             size_t errlen) CORE_WUR;
+/* Ends a time-boxed grant early. */
+bool store_admin_grant_end(struct store_admin *a, const char *id,
+                           const char *reason, char *err,
+                           size_t errlen) CORE_WUR;
 
 /* The channel of policy change notifications (payload ""). */
 #define STORE_POLICY_CHANNEL "agentgate_policy"

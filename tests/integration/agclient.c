@@ -411,6 +411,18 @@ int main(int argc, char **argv)
 	                 "SELECT id, name FROM customers WHERE id > ? ORDER BY id", 0, 1);
 	compare_prepared(gw, db, "prepared statement error",
 	                 "SELECT id, name FROM no_such_table WHERE id > ?", 1, 0);
+	/* A routine with a compound body is ddl, created through the gateway
+	 * (the C client sends it whole, as the mariadb CLI does after
+	 * DELIMITER); then called, then dropped, on both sides in turn. */
+	compare(gw, db, "CREATE PROCEDURE with a compound body",
+	        "CREATE OR REPLACE PROCEDURE agclient_p(IN n INT) BEGIN "
+	        "DECLARE i INT DEFAULT 0; WHILE i < n DO SET i = i + 1; "
+	        "END WHILE; SELECT i AS counted, name FROM customers "
+	        "WHERE id = 1; END",
+	        0, 0);
+	compare(gw, db, "CALL of the created procedure", "CALL agclient_p(3)",
+	        0, 0);
+	compare(gw, db, "DROP PROCEDURE", "DROP PROCEDURE IF EXISTS agclient_p", 0, 0);
 	set_option_checks(gw, db);
 	local_infile_check(gw);
 	{

@@ -2,8 +2,9 @@
 # The MariaDB C client library through the gateway gets exactly what it gets
 # from MariaDB directly: queries, a result above 100 MB streamed with
 # mysql_use_result, prepared statements (with and without a cursor),
-# multi-statements, a 17 MiB query and server errors. Also checks that the
-# gateway's memory stays bounded while it streams the large result.
+# multi-statements, a 17 MiB query, a routine with a compound body and
+# server errors. Also checks that the gateway's memory stays bounded while
+# it streams the large result.
 source "$(dirname "$0")/lib.sh"
 
 gw_config
@@ -26,6 +27,8 @@ got=$(pgq "SELECT count(*) FROM statements WHERE command_name = 'COM_STMT_EXECUT
 assert_eq "prepared executions recorded with their SQL" "2" "$got"
 got=$(pgq "SELECT rows_returned FROM statements WHERE sql_text LIKE 'SELECT seq, REPEAT%'")
 assert_eq "large result recorded with its row count" "112640" "$got"
+got=$(pgq "SELECT class || ' ' || status FROM statements WHERE sql_text LIKE 'CREATE OR REPLACE PROCEDURE agclient_p%'")
+assert_eq "a routine with a compound body is ddl and ran" "ddl ok" "$got"
 got=$(pgq "SELECT length(sql_text) > 17000000 FROM statements WHERE sql_text LIKE 'SELECT LENGTH(%'")
 assert_eq "17 MiB query recorded whole" "t" "$got"
 

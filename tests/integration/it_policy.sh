@@ -3,10 +3,10 @@
 # policy every non-read statement of data/nonread.sql is refused with 1142
 # and nothing changes on the backend (table checksums and the binary log
 # position stay put); reads return exactly what MariaDB returns; prepared
-# statements (SQL-level and binary protocol) follow their prepared class; the default policy asks for review
-# of writes; a policy change applies to live sessions at once; read-only
-# sessions run on the connection's read-only credential; every decision is
-# recorded with its statement.
+# statements (SQL-level and binary protocol) follow their prepared class;
+# the default policy holds writes for review; a policy change applies to
+# live sessions at once; read-only sessions run on the connection's
+# read-only credential; every decision is recorded with its statement.
 source "$(dirname "$0")/lib.sh"
 
 GW_CONN_EXTRA="
@@ -18,6 +18,10 @@ password_file = $AGENTGATE_MARIADB_RW_PASSWORD_FILE
 readonly_user = $AGENTGATE_MARIADB_RO_USER
 readonly_password_file = $AGENTGATE_MARIADB_RO_PASSWORD_FILE
 database = $AGENTGATE_MARIADB_DATABASE
+
+# Nobody reviews here: a held statement expires after a second.
+[approvals]
+review_timeout = 1s
 " gw_config
 reset_store
 ctl grant alpha orders_ro >/dev/null
@@ -67,8 +71,9 @@ got=$(pgq "SELECT class, decision FROM statements WHERE sql_text = 'SHOW TABLES'
 assert_eq "allowed reads recorded with class and decision" "read|allow" "$got"
 
 # The binary protocol (the C client library): a prepared write is refused
-# at prepare when its class is denied, at execute when it needs review;
-# prepared reads return what MariaDB returns.
+# at prepare when its class is denied; when it needs review it is held at
+# each execute (and expires here); prepared reads return what MariaDB
+# returns.
 agclient_policy() {
 	printf '%s\n' "$1" >"$T/ps.token"
 	"$AGENTGATE_AGCLIENT" 127.0.0.1 "$AGENTGATE_GATEWAY_PORT" orders "$T/ps.token" \
@@ -88,12 +93,15 @@ assert_eq "the refused execute is recorded with its parameters" "1" "$got"
 got=$(pgq "SELECT decision, reason LIKE '%prepare only: each execution needs review' FROM statements WHERE command_name = 'COM_STMT_PREPARE' AND decision <> 'deny' AND sql_text LIKE 'UPDATE customers SET name = CONCAT%'")
 assert_eq "a prepare that needs review per execution says so in its record" "allow|t" "$got"
 
-# Beta has the default policy: writes need review (not available yet).
+# Beta has the default policy: writes and ddl are held for review (and,
+# undecided, expire: the approval workflow itself is it_approvals' and
+# it_browser's).
 out=$(gwsql "$B" orders -N -B -e "UPDATE customers SET name = name WHERE id = 1" 2>&1 || true)
-assert_contains "default policy: write needs review" "$out" "review"
+assert_contains "default policy: write held for review" "$out" "review request"
+assert_contains "and, undecided, expired" "$out" "expired"
 assert_contains "review refusal is 1142" "$out" "ERROR 1142"
 out=$(gwsql "$B" orders -N -B -e "DROP TABLE orders" 2>&1 || true)
-assert_contains "default policy: ddl needs review" "$out" "review"
+assert_contains "default policy: ddl held for review" "$out" "review request"
 out=$(gwsql "$B" orders -N -B -e "SET GLOBAL max_connections = 1" 2>&1 || true)
 assert_contains "default policy: admin denied" "$out" "denied by built-in default"
 out=$(gwsql "$B" orders -N -B -e "BEGIN; SELECT 1; COMMIT; SET NAMES utf8mb4; USE orders; SELECT 2" 2>&1 || true)
@@ -105,8 +113,8 @@ gwsql "$B" orders -N -B -n --force --skip-reconnect <"$T/s.in" >"$T/s.out" 2>&1 
 client_pid=$!
 exec 7>"$T/s.in"
 echo "UPDATE orders SET quantity = quantity WHERE id = 1;" >&7
-sleep 0.5
-assert_contains "before the change: review required" "$(cat "$T/s.out")" "review"
+for i in $(seq 1 50); do grep -q "review request" "$T/s.out" && break; sleep 0.1; done
+assert_contains "before the change: review required" "$(cat "$T/s.out")" "review request"
 ctl policy set --agent beta write allow >/dev/null
 sleep 0.5
 echo "SELECT CONCAT('after', ' change'); UPDATE orders SET quantity = quantity + 0 WHERE id = 1; SELECT ROW_COUNT() + 100;" >&7

@@ -157,7 +157,7 @@ ctl() {
 # Clean audit state and the two sample agents, alpha granted 'orders'.
 reset_store() {
 	ctl migrate >/dev/null
-	pgq "TRUNCATE statements, sessions, auth_events, policies; DELETE FROM agent_grants; DELETE FROM agents;"
+	pgq "TRUNCATE statements, sessions, auth_events, policies, approval_votes, approval_events, approval_grants, approval_requests, webhook_outbox, reviewer_sessions, reviewer_logins; DELETE FROM agent_grants; DELETE FROM agents;"
 	local alpha_sub beta_sub
 	alpha_sub=$(sub_of "$(alpha_token)")
 	beta_sub=$(sub_of "$(beta_token)")

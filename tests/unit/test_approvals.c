@@ -119,6 +119,50 @@ static void test_read_only(void **state)
 	assert_false(policy_read_only(&e));
 }
 
+static void test_review_spec(void **state)
+{
+	const char *groups[] = {"a", "b"};
+	struct policy_rule rules[] = {
+		rule(POLICY_SCOPE_DEFAULT, "", "*", SQL_WRITE, POLICY_REVIEW),
+		rule(POLICY_SCOPE_GROUP, "a", "*", SQL_DDL, POLICY_REVIEW),
+		rule(POLICY_SCOPE_GROUP, "b", "*", SQL_DDL, POLICY_REVIEW),
+		rule(POLICY_SCOPE_AGENT, "x", "*", SQL_WRITE, POLICY_REVIEW),
+	};
+	struct policy_effective e;
+	enum review_mode m;
+
+	(void)state;
+	rules[0].review = (struct review_spec){REVIEW_DEFERRED, 1, ""};
+	rules[1].review = (struct review_spec){REVIEW_HOLD, 2, "dba"};
+	rules[2].review = (struct review_spec){REVIEW_DEFERRED, 3, ""};
+	rules[3].review = (struct review_spec){REVIEW_HOLD, 0, ""};
+	/* Without a rule: hold for one approval from anyone. */
+	policy_evaluate(NULL, 0, "x", NULL, 0, "orders", &e);
+	assert_int_equal(e.review[SQL_WRITE].mode, REVIEW_HOLD);
+	assert_int_equal(e.review[SQL_WRITE].quorum, 1);
+	assert_string_equal(e.review[SQL_WRITE].groups, "");
+	/* The winning rule brings its review; a quorum of 0 means 1. */
+	policy_evaluate(rules, 4, "y", NULL, 0, "orders", &e);
+	assert_int_equal(e.review[SQL_WRITE].mode, REVIEW_DEFERRED);
+	policy_evaluate(rules, 4, "x", NULL, 0, "orders", &e);
+	assert_int_equal(e.review[SQL_WRITE].mode, REVIEW_HOLD);
+	assert_int_equal(e.review[SQL_WRITE].quorum, 1);
+	/* Two groups asking for review: the larger quorum wins, whatever
+	 * the order. */
+	policy_evaluate(rules, 4, "y", groups, 2, "orders", &e);
+	assert_int_equal(e.review[SQL_DDL].quorum, 3);
+	assert_string_equal(e.source[SQL_DDL], "group b on *");
+	{
+		struct policy_rule rev[] = {rules[2], rules[1]};
+		policy_evaluate(rev, 2, "y", groups, 2, "orders", &e);
+		assert_int_equal(e.review[SQL_DDL].quorum, 3);
+	}
+	assert_true(review_mode_parse("Deferred", &m));
+	assert_int_equal(m, REVIEW_DEFERRED);
+	assert_false(review_mode_parse("later", &m));
+	assert_string_equal(review_mode_name(REVIEW_HOLD), "hold");
+}
+
 static void test_names(void **state)
 {
 	enum sql_class c;
@@ -149,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_strictest_group),
 		cmocka_unit_test(test_read_only),
+		cmocka_unit_test(test_review_spec),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -789,6 +789,7 @@ static void test_read_file_missing(void **state)
 	"[connection app]\nhost = db.internal\nuser = gw\n"               \
 	"password_file = app.pw\n"                                 /* 4 */
 #define BASE STORE_OK LISTENER_OK IDP_OK CONN_OK                   /* 12 */
+#define WEB_OK "[web]\nclient_id = rv\nclient_secret_file = rv.secret\n" /* 3 */
 
 static struct cfg *parse_ok(const char *text)
 {
@@ -875,6 +876,39 @@ static void test_cfg_defaults(void **state)
 	assert_null(cfg_find_connection(c, "App"));
 	assert_ptr_equal(cfg_find_idp(c, "corp"), d);
 	assert_null(cfg_find_idp(c, "other"));
+
+	/* [approvals] applies its defaults when absent; [web] is off. */
+	assert_int_equal(c->approvals.review_timeout, 300000);
+	assert_int_equal(c->approvals.deferred_window, 900000);
+	assert_int_equal(c->approvals.max_pending_per_agent, 20);
+	assert_int_equal(c->approvals.max_pending, 1000);
+	assert_int_equal(c->approvals.max_grant_duration, 3600000);
+	assert_null(c->approvals.webhook_url);
+	assert_false(c->has_web);
+}
+
+static void test_cfg_web(void **state)
+{
+	struct cfg *c;
+
+	(void)state;
+	c = parse_ok(BASE WEB_OK "reviewer_groups = dba, oncall\n"
+	             "tls_cert = c.pem\ntls_key = k.pem\naddress = ::1\n"
+	             "port = 9443\n");
+	assert_true(c->has_web);
+	assert_string_equal(c->web.client_id, "rv");
+	assert_string_equal(c->web.public_url, "https://[::1]:9443");
+	assert_true(cfg_list_contains(c->web.reviewer_groups, "oncall"));
+	assert_null(c->web.reviewer_subjects);
+	assert_int_equal(c->web.session_lifetime, 8 * 3600 * 1000);
+	cfg_free(c);
+	c = parse_ok("[gateway]\ntls_cert = g.pem\ntls_key = g.key\n" BASE WEB_OK
+	             "reviewer_subjects = alice\n"
+	             "public_url = https://review.example.com\n");
+	assert_null(c->web.tls_cert);
+	assert_string_equal(c->web.public_url, "https://review.example.com");
+	assert_string_equal(c->web.address, "127.0.0.1");
+	cfg_free(c);
 }
 
 static void test_cfg_full(void **state)
@@ -1138,7 +1172,7 @@ static const struct bad_case bad_cases[] = {
 	/* --- structure */
 	{"unknown section", "[gatway]\n" BASE,
 	 "t.ini:1: unknown section [gatway] (expected gateway, store, "
-	 "listener, idp or connection)"},
+	 "approvals, web, listener, idp or connection)"},
 	{"unknown named section", BASE "[backend x]\n",
 	 "t.ini:13: unknown section [backend]"},
 	{"section without name", "[listener]\n" BASE,
@@ -1169,6 +1203,32 @@ static const struct bad_case bad_cases[] = {
 	{"duplicate store", BASE "[store]\n", "t.ini:13: [store] appears twice"},
 	{"duplicate gateway", "[gateway]\n[gateway]\n" BASE,
 	 "t.ini:2: [gateway] appears twice"},
+	{"duplicate approvals", BASE "[approvals]\n[approvals]\n",
+	 "t.ini:14: [approvals] appears twice"},
+	{"approvals with a name", BASE "[approvals x]\n",
+	 "t.ini:13: [approvals] takes no name"},
+	{"review timeout too short", BASE "[approvals]\nreview_timeout = 0\n",
+	 "t.ini:13: [approvals] review_timeout must be at least 1s"},
+	{"webhook over plain http", BASE "[approvals]\n"
+	 "webhook_url = http://hooks.example.com/x\n",
+	 "t.ini:13: [approvals] webhook_url must be an https URL"},
+	{"web without client id", BASE "[web]\nclient_secret_file = s\n",
+	 "t.ini:13: section [web] lacks the required setting 'client_id'"},
+	{"web without reviewers", BASE WEB_OK,
+	 "t.ini:13: [web] needs reviewer_groups or reviewer_subjects"},
+	{"web without TLS", BASE WEB_OK "reviewer_groups = dba\n",
+	 "t.ini:13: [web] needs tls_cert and tls_key"},
+	{"web with an unknown idp", BASE WEB_OK "reviewer_groups = dba\n"
+	 "idp = nope\ntls_cert = c\ntls_key = k\n",
+	 "t.ini:13: [web] idp 'nope' names no [idp NAME] section"},
+	{"web public url with a path", BASE WEB_OK "reviewer_groups = dba\n"
+	 "tls_cert = c\ntls_key = k\npublic_url = https://h/x\n",
+	 "t.ini:13: [web] public_url must be https://host[:port] without a path"},
+	{"web public url over http", BASE WEB_OK "reviewer_groups = dba\n"
+	 "tls_cert = c\ntls_key = k\npublic_url = http://h\n",
+	 "t.ini:13: [web] public_url must be https://host[:port]"},
+	{"duplicate web", BASE WEB_OK "[web]\n",
+	 "t.ini:16: [web] appears twice"},
 	{"key outside any section", "# first\ninstance = a\n" BASE,
 	 "t.ini:2: 'instance' is outside any section"},
 	{"not key = value", "[gateway]\njust words\n" BASE,
@@ -1442,7 +1502,7 @@ static void test_cfg_tables_and_reference(void **state)
 
 	assert_string_equal(cfg_section_name(CFG_SEC_GATEWAY), "gateway");
 	assert_string_equal(cfg_section_name(CFG_SEC_CONNECTION), "connection");
-	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_CONNECTION; k++) {
+	for (int k = CFG_SEC_GATEWAY; k <= CFG_SEC_LAST; k++) {
 		const struct cfg_setting *s = cfg_settings(k);
 		char want[128];
 
@@ -1499,6 +1559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cfg_defaults, base_setup,
 		                                base_teardown),
 		cmocka_unit_test(test_cfg_full),
+		cmocka_unit_test(test_cfg_web),
 		cmocka_unit_test(test_cfg_sizes),
 		cmocka_unit_test(test_cfg_durations),
 		cmocka_unit_test(test_cfg_bools),

@@ -838,6 +838,152 @@ static void test_result_names(void **state)
 	assert_string_equal(idp_result_name((enum idp_result)99), "unknown");
 }
 
+/* ------------------------------------------------- reviewer ID tokens */
+
+#define CLIENT "reviewer-web"
+
+static enum idp_result id_verify(const struct cfg_idp *c, const char *patch,
+                                 const char *nonce,
+                                 struct idp_principal **p)
+{
+	char *tok = make_token(k_rsa1, "RS256", "rsa1", ISS, patch);
+	struct idp_keyset *ks = idp_keyset_parse(jwks_all, strlen(jwks_all),
+	                                         NULL, 0);
+	char reason[IDP_REASON_LEN];
+	enum idp_result r;
+
+	assert_non_null(ks);
+	*p = NULL;
+	r = idp_verify_id_token(c, ks, tok, strlen(tok), now_s(), CLIENT, nonce,
+	                        p, reason, sizeof reason);
+	if (r != IDP_OK)
+		assert_true(reason[0] != '\0');
+	idp_keyset_free(ks);
+	free(tok);
+	return r;
+}
+
+static void test_id_token(void **state)
+{
+	static const struct {
+		const char *patch;
+		const char *nonce;
+		enum idp_result want;
+	} cases[] = {
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":\"n1\"}", "n1", IDP_OK},
+		/* the nonce of another login, none, or not a string */
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":\"n2\"}", "n1", IDP_ERR_CLAIMS},
+		{"{\"aud\":\"" CLIENT "\"}", "n1", IDP_ERR_CLAIMS},
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":7}", "n1", IDP_ERR_CLAIMS},
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":\"n\"}", "n1", IDP_ERR_CLAIMS},
+		/* an agent's access token is no ID token of the page */
+		{"{\"nonce\":\"n1\"}", "n1", IDP_ERR_AUDIENCE},
+		/* several audiences need azp, and azp must be us */
+		{"{\"aud\":[\"" CLIENT "\",\"other\"],\"nonce\":\"n1\"}", "n1",
+		 IDP_ERR_AUDIENCE},
+		{"{\"aud\":[\"" CLIENT "\",\"other\"],\"azp\":\"" CLIENT
+		 "\",\"nonce\":\"n1\"}", "n1", IDP_OK},
+		{"{\"aud\":\"" CLIENT "\",\"azp\":\"other\",\"nonce\":\"n1\"}",
+		 "n1", IDP_ERR_AUDIENCE},
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":\"n1\",\"exp\":-120}", "n1",
+		 IDP_ERR_EXPIRED},
+		{"{\"aud\":\"" CLIENT "\",\"nonce\":\"n1\",\"sub\":\"-\"}", "n1",
+		 IDP_ERR_CLAIMS},
+	};
+	struct cfg_idp c = base_cfg();
+	struct idp_principal *p = NULL;
+
+	(void)state;
+	/* The agents' subject claim does not apply to ID tokens. */
+	c.subject_claim = "client_id";
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum idp_result r = id_verify(&c, cases[i].patch, cases[i].nonce, &p);
+		if (r != cases[i].want)
+			fail_msg("case %zu: got %s, want %s", i, idp_result_name(r),
+			         idp_result_name(cases[i].want));
+		if (r == IDP_OK) {
+			assert_non_null(p);
+			assert_string_equal(p->subject, "agent-7");
+			assert_string_equal(p->issuer, ISS);
+			assert_int_equal(p->n_groups, 2);
+		} else {
+			assert_null(p);
+		}
+		idp_principal_free(p);
+		p = NULL;
+	}
+	assert_int_equal(id_verify(&c, "{\"aud\":\"" CLIENT
+	                                "\",\"nonce\":\"n1\",\"email\":"
+	                                "\"rita@example.test\"}",
+	                           "n1", &p),
+	                 IDP_OK);
+	assert_string_equal(p->email, "rita@example.test");
+	assert_string_equal(p->name, "Agent Seven");
+	idp_principal_free(p);
+	assert_int_equal(idp_verify_id_token(&c, NULL, "a.b.c", 5, now_s(), CLIENT,
+	                                     "", &p, NULL, 0),
+	                 IDP_ERR_CLAIMS);
+}
+
+static bool token_response(int status, const char *body, char **tok,
+                           char reason[IDP_REASON_LEN])
+{
+	return idp_login_parse_token_response(status, body, strlen(body), tok,
+	                                      reason, IDP_REASON_LEN);
+}
+
+static void test_login_requests(void **state)
+{
+	char *s, reason[IDP_REASON_LEN], *tok = NULL;
+	char ch[IDP_LOGIN_SECRET_LEN + 1], a[IDP_LOGIN_SECRET_LEN + 1],
+	    b[IDP_LOGIN_SECRET_LEN + 1];
+
+	(void)state;
+	s = idp_login_build_url("https://idp.test/auth", "web", "https://gw/cb",
+	                        "openid email", "st", "no", "CH");
+	assert_string_equal(s, "https://idp.test/auth?response_type=code"
+	                       "&client_id=web&redirect_uri=https%3A%2F%2Fgw%2Fcb"
+	                       "&scope=openid%20email&state=st&nonce=no"
+	                       "&code_challenge=CH&code_challenge_method=S256");
+	free(s);
+	s = idp_login_build_url("https://idp.test/auth?tenant=a", "w", "r", "s",
+	                        "t", "n", "c");
+	assert_non_null(strstr(s, "/auth?tenant=a&response_type=code&"));
+	free(s);
+	s = idp_login_token_body("c/d", "v", "https://gw/cb");
+	assert_string_equal(s, "grant_type=authorization_code&code=c%2Fd"
+	                       "&redirect_uri=https%3A%2F%2Fgw%2Fcb&code_verifier=v");
+	free(s);
+	/* RFC 6749 2.3.1: form-encode both parts, then base64. */
+	s = idp_login_basic_auth("web", "s:c");
+	assert_string_equal(s, "Basic d2ViOnMlM0Fj");
+	free(s);
+
+	assert_true(token_response(200, "{\"id_token\":\"x.y.z\",\"access_token\""
+	                                ":\"a\"}",
+	                           &tok, reason));
+	assert_string_equal(tok, "x.y.z");
+	free(tok);
+	assert_false(token_response(200, "{\"access_token\":1}", &tok, reason));
+	assert_null(tok);
+	assert_non_null(strstr(reason, "without an ID token"));
+	assert_false(token_response(400, "{\"error\":\"invalid_grant\","
+	                                 "\"error_description\":\"bad\"}",
+	                            &tok, reason));
+	assert_non_null(strstr(reason, "HTTP 400"));
+	assert_non_null(strstr(reason, "invalid_grant: bad"));
+	assert_false(token_response(502, "<html>", &tok, reason));
+	assert_non_null(strstr(reason, "HTTP 502"));
+
+	/* RFC 7636 appendix B. */
+	idp_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", ch);
+	assert_string_equal(ch, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+	idp_login_secret(a);
+	idp_login_secret(b);
+	assert_int_equal(strlen(a), IDP_LOGIN_SECRET_LEN);
+	assert_string_not_equal(a, b);
+}
+
 static void test_url_policy(void **state)
 {
 	struct idp_url u;
@@ -1628,6 +1774,8 @@ int main(void)
 		cmocka_unit_test(test_reason_sanitised),
 		cmocka_unit_test(test_keyset_parse),
 		cmocka_unit_test(test_result_names),
+		cmocka_unit_test(test_id_token),
+		cmocka_unit_test(test_login_requests),
 		cmocka_unit_test(test_url_policy),
 		cmocka_unit_test_setup_teardown(test_fetch_refresh_ratelimit,
 		                                loop_setup, loop_teardown),

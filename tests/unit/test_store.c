@@ -90,9 +90,181 @@ static char *take(struct store *st, size_t *n)
 	return (char *)st->batch_sql.data;
 }
 
-static char *copy_str(struct store *st)
+/* ------------------------------------------------- binary COPY reader */
+
+/* The types of STORE_COPY_STATEMENTS' columns, in order. */
+enum copy_type { CT_UUID, CT_I16, CT_I32, CT_I64, CT_TS, CT_TEXT, CT_BYTEA };
+static const enum copy_type stmt_types[] = {
+    CT_UUID, CT_I64,  CT_TS,   CT_I16,  CT_TEXT, CT_TEXT,
+    CT_BYTEA, CT_TEXT, CT_TEXT, CT_TEXT, CT_TEXT, CT_TEXT,
+    CT_TEXT, CT_I64,  CT_I64,  CT_I64,  CT_I32,  CT_TEXT,
+};
+#define STMT_COLUMNS (sizeof(stmt_types) / sizeof(stmt_types[0]))
+
+static uint64_t get_be(const uint8_t *p, size_t n)
 {
-	return buf_str(&st->batch_copy);
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A text value as COPY's text format writes it. */
+static void text_escaped(struct core_buf *out, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '\\':
+			core_buf_append_str(out, "\\\\");
+			break;
+		case '\t':
+			core_buf_append_str(out, "\\t");
+			break;
+		case '\n':
+			core_buf_append_str(out, "\\n");
+			break;
+		case '\r':
+			core_buf_append_str(out, "\\r");
+			break;
+		default:
+			core_buf_append(out, &p[i], 1);
+		}
+	}
+}
+
+/* One field of a known type and length, as the text format writes it. */
+static void field_text(struct core_buf *out, enum copy_type t,
+                       const uint8_t *p, size_t n)
+{
+	static const size_t width[] = {[CT_UUID] = 16, [CT_I16] = 2,
+	                               [CT_I32] = 4,   [CT_I64] = 8,
+	                               [CT_TS] = 8};
+	size_t i;
+
+	if (t != CT_TEXT && t != CT_BYTEA && n != width[t])
+		fail_msg("a field of %zu bytes for a type of %zu", n, width[t]);
+	switch (t) {
+	case CT_UUID:
+		for (i = 0; i < 16; i++)
+			core_buf_printf(out, "%s%02x",
+			                i == 4 || i == 6 || i == 8 || i == 10 ? "-"
+			                                                      : "",
+			                p[i]);
+		break;
+	case CT_I16:
+		core_buf_printf(out, "%d", (int)(int16_t)get_be(p, 2));
+		break;
+	case CT_I32:
+		core_buf_printf(out, "%ld", (long)(int32_t)get_be(p, 4));
+		break;
+	case CT_I64:
+		core_buf_printf(out, "%lld", (long long)(int64_t)get_be(p, 8));
+		break;
+	case CT_TS: {
+		/* Microseconds since 2000-01-01 UTC. */
+		int64_t us = (int64_t)get_be(p, 8) + 946684800LL * 1000000;
+		int64_t secs = us / 1000000, frac = us % 1000000;
+		time_t tt;
+		struct tm tm;
+
+		if (frac < 0) {
+			frac += 1000000;
+			secs--;
+		}
+		tt = (time_t)secs;
+		assert_non_null(gmtime_r(&tt, &tm));
+		core_buf_printf(out, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+		                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		                tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+		break;
+	}
+	case CT_TEXT:
+		text_escaped(out, p, n);
+		break;
+	case CT_BYTEA:
+		core_buf_append_str(out, "\\\\x");
+		for (i = 0; i < n; i++)
+			core_buf_printf(out, "%02x", p[i]);
+		break;
+	}
+}
+
+/* The binary COPY data of statement rows read back strictly, part by
+ * part (signature, header, field counts, lengths, types, trailer exactly
+ * where `ends` says the part ends, at most STORE_COPY_PART_ROWS rows a
+ * part), and written as the text format would have it: fields separated by
+ * tabs, rows ended by newlines, NULL as \N, text escaped, bytea as
+ * \\x..., times as 2024-05-01 12:00:00.000001+00. Empty data reads as
+ * "". The string lives until the next call. */
+static const char *copy_rows_text(const struct core_buf *in,
+                                  const size_t *ends, size_t parts)
+{
+	static struct core_buf out;
+	size_t pos = 0, part;
+
+	core_buf_reset(&out);
+	core_buf_append(&out, "", 1);
+	out.len = 0;
+	if (in->len == 0) {
+		assert_int_equal(parts, 0);
+		return (const char *)out.data;
+	}
+	assert_true(parts > 0);
+	for (part = 0; part < parts; part++) {
+		size_t rows = 0;
+
+		assert_true(ends[part] <= in->len);
+		assert_true(ends[part] - pos >= STORE_COPY_SIGNATURE_LEN + 8 + 2);
+		assert_memory_equal(in->data + pos, "PGCOPY\n\377\r\n\0", 11);
+		assert_int_equal(get_be(in->data + pos + 11, 4), 0);
+		assert_int_equal(get_be(in->data + pos + 15, 4), 0);
+		pos += 19;
+		for (;;) {
+			uint64_t nfields;
+			size_t i;
+
+			assert_true(ends[part] - pos >= 2);
+			nfields = get_be(in->data + pos, 2);
+			pos += 2;
+			if (nfields == 0xffff)
+				break;
+			assert_int_equal(nfields, STMT_COLUMNS);
+			for (i = 0; i < STMT_COLUMNS; i++) {
+				uint64_t len;
+
+				assert_true(ends[part] - pos >= 4);
+				len = get_be(in->data + pos, 4);
+				pos += 4;
+				if (i > 0)
+					core_buf_append(&out, "\t", 1);
+				if (len == 0xffffffffu) {
+					core_buf_append_str(&out, "\\N");
+					continue;
+				}
+				assert_true(len <= ends[part] - pos);
+				field_text(&out, stmt_types[i], in->data + pos,
+				           len);
+				pos += len;
+			}
+			core_buf_append(&out, "\n", 1);
+			rows++;
+		}
+		assert_int_equal(pos, ends[part]);
+		assert_true(rows > 0 && rows <= STORE_COPY_PART_ROWS);
+	}
+	assert_int_equal(pos, in->len);
+	return buf_str(&out);
+}
+
+/* The batch's COPY rows, as copy_rows_text writes them. */
+static const char *copy_str(struct store *st)
+{
+	return copy_rows_text(&st->batch_copy, st->rq.copy_ends,
+	                      st->rq.copy_parts);
 }
 
 /* Past the age at which a statement still running is written as such. */
@@ -184,72 +356,119 @@ static void test_sql_bytea_exact(void **state)
 	core_buf_free(&b);
 }
 
-/* ------------------------------------------------------------ COPY text */
+/* ------------------------------------------------------------ COPY */
 
-static void test_copy_text_escapes(void **state)
+/* Asserts that b holds exactly the n bytes of want, then empties it. */
+static void bytes_are(struct core_buf *b, const void *want, size_t n)
 {
-	static const struct {
-		const char *in;
-		const char *want;
-	} cases[] = {
-	    {"SELECT 1", "SELECT 1"},
-	    {"", ""},
-	    {"a\tb", "a\\tb"},
-	    {"line1\nline2\r\n", "line1\\nline2\\r\\n"},
-	    {"C:\\dir\\", "C:\\\\dir\\\\"},
-	    /* Quotes and other controls stand for themselves. */
-	    {"it's \"q\" \x01\x7f", "it's \"q\" \x01\x7f"},
-	    /* What looks like COPY's own syntax is data. */
-	    {"\\.", "\\\\."},
-	    {"\\N", "\\\\N"},
-	    {"caf\xc3\xa9\t\xe2\x82\xac", "caf\xc3\xa9\\t\xe2\x82\xac"},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct core_buf b = {0};
-
-		assert_true(store_copy_text(&b, cases[i].in, strlen(cases[i].in)));
-		assert_string_equal(buf_str(&b), cases[i].want);
-		core_buf_free(&b);
-	}
+	assert_int_equal(b->len, n);
+	assert_memory_equal(b->data, want, n);
+	core_buf_reset(b);
 }
 
-static void test_copy_lossy_null_bytea_ts(void **state)
+#define BYTES_ARE(b, lit) bytes_are((b), (lit), sizeof(lit) - 1)
+
+static void test_copy_header_ints_null(void **state)
+{
+	struct core_buf b = {0};
+
+	store_copy_begin(&b);
+	BYTES_ARE(&b, "PGCOPY\n\377\r\n\0"
+	              "\0\0\0\0"   /* flags */
+	              "\0\0\0\0"); /* header extension */
+	store_copy_row(&b, 18);
+	BYTES_ARE(&b, "\0\x12");
+	store_copy_end(&b);
+	BYTES_ARE(&b, "\xff\xff");
+	store_copy_null(&b);
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	/* Big-endian, after a four-byte length. */
+	store_copy_i16(&b, 3);
+	BYTES_ARE(&b, "\0\0\0\x02\0\x03");
+	store_copy_i16(&b, -2);
+	BYTES_ARE(&b, "\0\0\0\x02\xff\xfe");
+	store_copy_i32(&b, 1146);
+	BYTES_ARE(&b, "\0\0\0\x04\0\0\x04\x7a");
+	store_copy_i64(&b, 0x0102030405060708LL);
+	BYTES_ARE(&b, "\0\0\0\x08\x01\x02\x03\x04\x05\x06\x07\x08");
+	store_copy_i64(&b, INT64_MIN);
+	BYTES_ARE(&b, "\0\0\0\x08\x80\0\0\0\0\0\0\0");
+	store_copy_uuid(&b, "0B1C2D3E-4f50-4617-8829-3a4b5c6d7e8f");
+	BYTES_ARE(&b, "\0\0\0\x10\x0b\x1c\x2d\x3e\x4f\x50\x46\x17\x88\x29"
+	              "\x3a\x4b\x5c\x6d\x7e\x8f");
+	core_buf_free(&b);
+}
+
+static void test_copy_ts(void **state)
+{
+	struct core_buf b = {0};
+
+	/* Microseconds since 2000-01-01 UTC. */
+	store_copy_ts(&b, 946684800LL * 1000000);
+	BYTES_ARE(&b, "\0\0\0\x08\0\0\0\0\0\0\0\0");
+	store_copy_ts(&b, 946684800LL * 1000000 + 1);
+	BYTES_ARE(&b, "\0\0\0\x08\0\0\0\0\0\0\0\x01");
+	store_copy_ts(&b, 946684800LL * 1000000 - 1);
+	BYTES_ARE(&b, "\0\0\0\x08\xff\xff\xff\xff\xff\xff\xff\xff");
+	/* 2024-05-01 12:00:00.123456: 767880000123456 after 2000. */
+	store_copy_ts(&b, 1714564800123456LL);
+	BYTES_ARE(&b, "\0\0\0\x08\0\x02\xba\x61\xfe\xa3\x32\x40");
+	/* The years 1 to 9999, as store_sql_ts: NULL outside. */
+	store_copy_ts(&b, -62135596800LL * 1000000);
+	assert_int_equal(b.len, 12);
+	core_buf_reset(&b);
+	store_copy_ts(&b, -62135596800LL * 1000000 - 1);
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	store_copy_ts(&b, 253402300800LL * 1000000 - 1);
+	assert_int_equal(b.len, 12);
+	core_buf_reset(&b);
+	store_copy_ts(&b, 253402300800LL * 1000000);
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	store_copy_ts(&b, INT64_MAX);
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	store_copy_ts(&b, INT64_MIN);
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	core_buf_free(&b);
+}
+
+static void test_copy_text_bytea(void **state)
 {
 	struct core_buf b = {0};
 	static const char nul[] = {'a', 0, '\t'};
 	static const char bad[] = {'x', (char)0xff, '\\', '\n'};
 	static const uint8_t bytes[] = {0x00, 0x09, 0x5c, 0xff};
 
-	/* NUL and invalid sequences become U+FFFD; the rest is escaped. */
+	/* Text is its bytes: nothing in it is syntax, nothing escaped. */
+	assert_true(store_copy_text(&b, "a\tb\\.\n\\N", 8));
+	BYTES_ARE(&b, "\0\0\0\x08" "a\tb\\.\n\\N");
+	assert_true(store_copy_text(&b, "", 0));
+	BYTES_ARE(&b, "\0\0\0\0");
+	assert_true(store_copy_text(&b, "caf\xc3\xa9", 5));
+	BYTES_ARE(&b, "\0\0\0\x05" "caf\xc3\xa9");
+	/* NUL and invalid sequences become U+FFFD, the length follows. */
 	assert_false(store_copy_text(&b, nul, sizeof(nul)));
-	assert_string_equal(buf_str(&b), "a\xef\xbf\xbd\\t");
-	core_buf_reset(&b);
+	BYTES_ARE(&b, "\0\0\0\x05" "a\xef\xbf\xbd\t");
 	assert_false(store_copy_text(&b, bad, sizeof(bad)));
-	assert_string_equal(buf_str(&b), "x\xef\xbf\xbd\\\\\\n");
-	core_buf_reset(&b);
+	BYTES_ARE(&b, "\0\0\0\x06" "x\xef\xbf\xbd\\\n");
 	store_copy_str(&b, NULL);
-	assert_string_equal(buf_str(&b), "\\N");
-	core_buf_reset(&b);
-	store_copy_str(&b, "tab\there");
-	assert_string_equal(buf_str(&b), "tab\\there");
-	core_buf_reset(&b);
-	/* bytea: COPY turns \\ into \, and bytea reads \x... as hex. */
+	BYTES_ARE(&b, "\xff\xff\xff\xff");
+	store_copy_str(&b, "ok");
+	BYTES_ARE(&b, "\0\0\0\x02" "ok");
 	store_copy_bytea(&b, bytes, sizeof(bytes));
-	assert_string_equal(buf_str(&b), "\\\\x00095cff");
-	core_buf_reset(&b);
+	BYTES_ARE(&b, "\0\0\0\x04" "\x00\x09\x5c\xff");
 	store_copy_bytea(&b, bytes, 0);
-	assert_string_equal(buf_str(&b), "\\\\x");
-	core_buf_reset(&b);
-	store_copy_ts(&b, 1714564800123456LL);
-	assert_string_equal(buf_str(&b), "2024-05-01 12:00:00.123456+00");
-	core_buf_reset(&b);
-	store_copy_ts(&b, -1);
-	assert_string_equal(buf_str(&b), "1969-12-31 23:59:59.999999+00");
-	core_buf_reset(&b);
-	store_copy_ts(&b, INT64_MAX);
-	assert_string_equal(buf_str(&b), "\\N");
+	BYTES_ARE(&b, "\0\0\0\0");
+	/* Past the bound, text is cut at a character boundary and lossy. */
+	assert_true(store_copy_text_max(&b, "abc", 3, 3));
+	BYTES_ARE(&b, "\0\0\0\x03" "abc");
+	assert_false(store_copy_text_max(&b, "abcd", 4, 3));
+	BYTES_ARE(&b, "\0\0\0\x03" "abc");
+	assert_false(store_copy_text_max(&b, "ab\xe2\x82\xac", 5, 4));
+	BYTES_ARE(&b, "\0\0\0\x02" "ab");
+	assert_true(store_copy_text_max(&b, "ab\xe2\x82\xac", 5, 5));
+	BYTES_ARE(&b, "\0\0\0\x05" "ab\xe2\x82\xac");
+	assert_false(store_copy_text_max(&b, "a\xff\xc3\xa9", 4, 4));
+	BYTES_ARE(&b, "\0\0\0\x04" "a\xef\xbf\xbd");
 	core_buf_free(&b);
 }
 
@@ -587,7 +806,8 @@ static void test_batch_copy_merged(void **state)
 	    sql, "COPY statements (session_id, seq, started_at, command, "
 	         "command_name, sql_text, sql_bytes, class, decision, policy, "
 	         "reason, params, status, duration_us, rows_affected, "
-	         "rows_returned, error_code, error_message) FROM STDIN;\n");
+	         "rows_returned, error_code, error_message) FROM STDIN "
+	         "(FORMAT binary);\n");
 	assert_string_equal(
 	    copy_str(st),
 	    SID1 "\t5\t1970-01-01 00:00:01.000002+00\t3\tCOM_QUERY\t"
@@ -603,6 +823,50 @@ static void test_batch_copy_merged(void **state)
 	assert_int_equal(st->rq.q.n, 0);
 	assert_int_equal(st->rq.written, 3);
 	assert_int_equal(st->rq.bytes, 0);
+	store_close(st);
+}
+
+/* A batch's COPY rows go STORE_COPY_PART_ROWS at a time, one COPY
+ * statement each, in queue order; other records follow the COPYs. */
+static void test_take_copy_parts(void **state)
+{
+	enum { N = 2 * STORE_COPY_PART_ROWS + 3 };
+	struct store *st = detached(1000, 1000);
+	struct core_buf want = {0}, sql = {0};
+	size_t n, i;
+
+	for (i = 1; i <= N; i++) {
+		struct store_stmt *s = begin(st, SID1, i, 0, 3, "COM_QUERY",
+		                             "SELECT 1", 8);
+
+		store_stmt_done(st, s, &ok_result);
+		core_buf_printf(&want,
+		                SID1 "\t%zu\t1970-01-01 00:00:00.000000+00\t3\t"
+		                     "COM_QUERY\tSELECT 1\t\\N\t\\N\t\\N\t\\N\t\\N\t"
+		                     "\\N\tok\t1500\t\\N\t3\t\\N\t\\N\n",
+		                i);
+	}
+	store_session_end(st, SID1, &(struct store_session_end){.ended_us = 1});
+	(void)take(st, &n);
+	assert_int_equal(n, N + 1);
+	assert_int_equal(st->rq.copy_parts, 3);
+	for (i = 0; i < 3; i++)
+		core_buf_append_str(&sql, STORE_COPY_STATEMENTS);
+	assert_true(strncmp((const char *)st->batch_sql.data, buf_str(&sql),
+	                    sql.len) == 0);
+	assert_non_null(strstr((const char *)st->batch_sql.data + sql.len,
+	                       "INSERT INTO sessions"));
+	assert_string_equal(copy_str(st), buf_str(&want));
+	store_rq_batch_ok(&st->rq);
+	/* The next batch starts over: one part. */
+	store_stmt_done(st, begin(st, SID2, 1, 0, 3, NULL, NULL, 0),
+	                &ok_result);
+	assert_string_equal(take(st, &n), STORE_COPY_STATEMENTS);
+	assert_int_equal(st->rq.copy_parts, 1);
+	assert_non_null(strstr(copy_str(st), SID2 "\t1\t"));
+	store_rq_batch_ok(&st->rq);
+	core_buf_free(&want);
+	core_buf_free(&sql);
 	store_close(st);
 }
 
@@ -3025,17 +3289,27 @@ static char *policy_show(struct pg_fixture *f, const char *scope,
 	return text;
 }
 
+static void policy_fails_review(struct pg_fixture *f, const char *scope,
+                                const char *subject, const char *connection,
+                                const char *cls, const char *action,
+                                const struct store_review_opts *review,
+                                const char *want)
+{
+	char err[512] = "";
+
+	assert_false(store_admin_policy_set(f->admin, scope, subject,
+	                                    connection, cls, action, review, err,
+	                                    sizeof(err)));
+	assert_string_equal(err, want);
+}
+
 static void policy_fails(struct pg_fixture *f, const char *scope,
                          const char *subject, const char *connection,
                          const char *cls, const char *action,
                          const char *want)
 {
-	char err[512] = "";
-
-	assert_false(store_admin_policy_set(f->admin, scope, subject,
-	                                    connection, cls, action, err,
-	                                    sizeof(err)));
-	assert_string_equal(err, want);
+	policy_fails_review(f, scope, subject, connection, cls, action, NULL,
+	                    want);
 }
 
 static void test_pg_policy_admin(void **state)
@@ -3059,19 +3333,19 @@ static void test_pg_policy_admin(void **state)
 	                          "apply)\n");
 	free(text);
 	admin_ok(store_admin_policy_set(f->admin, "default", NULL, NULL, "write",
-	                                "deny", err, sizeof(err)),
+	                                "deny", NULL, err, sizeof(err)),
 	         err);
 	admin_ok(store_admin_policy_set(f->admin, "group", "etl", "orders",
-	                                "write", "allow", err, sizeof(err)),
+	                                "write", "allow", NULL, err, sizeof(err)),
 	         err);
 	admin_ok(store_admin_policy_set(f->admin, "agent", "bot", "*", "ddl",
-	                                "review", err, sizeof(err)),
+	                                "review", NULL, err, sizeof(err)),
 	         err);
 	admin_ok(store_admin_policy_set(f->admin, "agent", "bot", "*", "read",
-	                                "allow", err, sizeof(err)),
+	                                "allow", NULL, err, sizeof(err)),
 	         err);
 	admin_ok(store_admin_policy_set(f->admin, "default", "", "orders",
-	                                "admin", "review", err, sizeof(err)),
+	                                "admin", "review", NULL, err, sizeof(err)),
 	         err);
 	/* Every change is announced once committed. */
 	for (i = 0; i < 400 && seen.payloads < 5; i++)
@@ -3083,7 +3357,7 @@ static void test_pg_policy_admin(void **state)
 	exec_or_fail(f->pg, "UPDATE policies SET updated_at = "
 	                    "'2000-01-01 00:00:00+00' WHERE scope = 'group'");
 	admin_ok(store_admin_policy_set(f->admin, "group", "etl", "orders",
-	                                "write", "review", err, sizeof(err)),
+	                                "write", "review", NULL, err, sizeof(err)),
 	         err);
 	q1_expect(f->pg,
 	          "SELECT count(*) || '|' || min(action) || '|' || "
@@ -3096,12 +3370,12 @@ static void test_pg_policy_admin(void **state)
 	{
 		/* Sorted by scope, subject, connection ('*' first), class. */
 		const char *want[] = {
-		    "SCOPE    SUBJECT  CONNECTION  CLASS  ACTION  UPDATED",
-		    "default  -        *           write  deny    ",
-		    "default  -        orders      admin  review  ",
-		    "group    etl      orders      write  review  ",
-		    "agent    bot      *           read   allow   ",
-		    "agent    bot      *           ddl    review  ",
+		    "SCOPE    SUBJECT  CONNECTION  CLASS  ACTION  REVIEW  UPDATED",
+		    "default  -        *           write  deny    -       ",
+		    "default  -        orders      admin  review  hold    ",
+		    "group    etl      orders      write  review  hold    ",
+		    "agent    bot      *           read   allow   -       ",
+		    "agent    bot      *           ddl    review  hold    ",
 		};
 		const char *p = text;
 
@@ -3120,7 +3394,7 @@ static void test_pg_policy_admin(void **state)
 	text = policy_show(f, "agent", "bot", NULL);
 	assert_null(strstr(text, "default"));
 	assert_non_null(strstr(text, "\nagent  bot      *           ddl    "
-	                             "review  "));
+	                             "review  hold  "));
 	free(text);
 	text = policy_show(f, NULL, NULL, "crm");
 	assert_string_equal(text, "no matching policy rules\n");
@@ -3155,6 +3429,20 @@ static void test_pg_policy_admin(void **state)
 	             "ddl, admin or unknown");
 	policy_fails(f, "default", NULL, "*", "write", "maybe",
 	             "invalid action 'maybe': use allow, review or deny");
+	policy_fails_review(f, "default", NULL, "*", "write", "deny",
+	                    &(struct store_review_opts){.quorum = 2},
+	                    "a review mode, quorum or required group needs the "
+	                    "action review, not 'deny'");
+	policy_fails_review(f, "default", NULL, "*", "write", "review",
+	                    &(struct store_review_opts){.mode = "later"},
+	                    "invalid review mode 'later': use hold or deferred");
+	policy_fails_review(f, "default", NULL, "*", "write", "review",
+	                    &(struct store_review_opts){.quorum = 17},
+	                    "invalid quorum 17: use 1 to 16");
+	policy_fails_review(f, "default", NULL, "*", "write", "review",
+	                    &(struct store_review_opts){.groups = "dba,,ops"},
+	                    "invalid group list 'dba,,ops': use names separated "
+	                    "by commas");
 	assert_false(store_admin_policy_show(f->admin, "x", NULL, NULL, stderr,
 	                                     err, sizeof(err)));
 	assert_string_equal(err, "invalid scope 'x': use default, group or agent");
@@ -3188,8 +3476,9 @@ int main(void)
 	    cmocka_unit_test(test_sql_str_escapes),
 	    cmocka_unit_test(test_sql_text_lossless),
 	    cmocka_unit_test(test_sql_bytea_exact),
-	    cmocka_unit_test(test_copy_text_escapes),
-	    cmocka_unit_test(test_copy_lossy_null_bytea_ts),
+	    cmocka_unit_test(test_copy_header_ints_null),
+	    cmocka_unit_test(test_copy_ts),
+	    cmocka_unit_test(test_copy_text_bytea),
 	    cmocka_unit_test(test_sql_i64),
 	    cmocka_unit_test(test_sql_ts),
 	    cmocka_unit_test(test_uuid_valid),
@@ -3202,6 +3491,7 @@ int main(void)
 	    cmocka_unit_test(test_grace),
 	    cmocka_unit_test(test_batch_sql_merged),
 	    cmocka_unit_test(test_batch_copy_merged),
+	    cmocka_unit_test(test_take_copy_parts),
 	    cmocka_unit_test(test_take_routes),
 	    cmocka_unit_test(test_take_holds_young),
 	    cmocka_unit_test(test_take_flush_all_and_grace),
