@@ -1255,20 +1255,15 @@ static void submit_done(void *arg, enum approval_outcome o, const char *id,
 		        s->held_len);
 		return;
 	case APPROVAL_REFUSED:
-		snprintf(msg, sizeof msg,
-		         "agentgate: %s statement needs review but cannot be "
-		         "submitted: %s",
-		         sql_class_name(v->cls), detail);
-		s->approval_id[0] = '\0';
-		refuse(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg, s->held_text,
-		       s->held_len);
-		command_answered(s);
-		return;
 	case APPROVAL_FAILED:
 	default:
+		/* A bound was reached, or PostgreSQL did not take the request. */
 		snprintf(msg, sizeof msg,
-		         "agentgate: %s statement needs review but the approval "
-		         "store is unavailable (%s); it did not run",
+		         o == APPROVAL_REFUSED
+		             ? "agentgate: %s statement needs review but cannot be "
+		               "submitted: %s"
+		             : "agentgate: %s statement needs review but the "
+		               "approval store is unavailable (%s); it did not run",
 		         sql_class_name(v->cls), detail);
 		s->approval_id[0] = '\0';
 		refuse(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg, s->held_text,

@@ -39,6 +39,7 @@
 
 #include "store/internal.h"
 #include "store/store.h"
+#include "pg_fixture.h"
 
 #define SID1 "0b1c2d3e-4f50-4617-8829-3a4b5c6d7e8f"
 #define SID2 "11111111-2222-4333-8444-555555555555"
@@ -1691,38 +1692,6 @@ static void test_channel_names(void **state)
 
 /* ------------------------------------------------------------ PostgreSQL */
 
-struct pg_fixture {
-	char schema[64];
-	char *dsn;             /* AGENTGATE_TEST_PG_DSN + search_path */
-	PGconn *pg;            /* for checks, same schema */
-	struct event_base *base;
-	struct store *st;
-	struct store_admin *admin;
-};
-
-static const char *pg_dsn_env(void)
-{
-	const char *d = getenv("AGENTGATE_TEST_PG_DSN");
-
-	return d && *d ? d : NULL;
-}
-
-/* The test DSN with every connection confined to the fixture's schema. */
-static char *dsn_with_schema(const char *dsn, const char *schema)
-{
-	struct core_buf b = {0};
-
-	core_buf_append_str(&b, dsn);
-	if (strncmp(dsn, "postgres://", 11) == 0 ||
-	    strncmp(dsn, "postgresql://", 13) == 0)
-		core_buf_printf(&b, "%soptions=-csearch_path%%3D%s",
-		                strchr(dsn, '?') ? "&" : "?", schema);
-	else
-		core_buf_printf(&b, " options='-csearch_path=%s'", schema);
-	core_buf_append(&b, "", 1);
-	return (char *)b.data;
-}
-
 static char *q1(PGconn *pg, const char *sql)
 {
 	PGresult *res = PQexec(pg, sql);
@@ -1752,34 +1721,6 @@ static void q1_expect(PGconn *pg, const char *sql, const char *want)
 	free(v);
 }
 
-static void exec_or_fail(PGconn *pg, const char *sql)
-{
-	PGresult *res = PQexec(pg, sql);
-
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK) {
-		fprintf(stderr, "%s: %s", sql, PQerrorMessage(pg));
-		PQclear(res);
-		fail();
-	}
-	PQclear(res);
-}
-
-/* Runs the loop until *flag is set or the time is up. */
-static bool loop_until(struct event_base *base, const int *flag, int ms)
-{
-	uint64_t end = core_mono_ms() + (uint64_t)ms;
-	struct timeval tick = {0, 5000};
-
-	while (!*flag) {
-		if (core_mono_ms() > end)
-			return false;
-		event_base_loopexit(base, &tick);
-		event_base_dispatch(base);
-	}
-	return true;
-}
-
 static bool loop_until_written(struct pg_fixture *f, int ms)
 {
 	uint64_t end = core_mono_ms() + (uint64_t)ms;
@@ -1802,88 +1743,20 @@ static void run_loop_ms(struct event_base *base, int ms)
 	event_base_dispatch(base);
 }
 
-static int pg_setup_common(void **state, bool migrate)
-{
-	const char *dsn = pg_dsn_env();
-	struct pg_fixture *f;
-	char sql[128], err[512];
-	static unsigned counter;
-
-	if (dsn == NULL)
-		return 0;
-	f = core_xcalloc(1, sizeof(*f));
-	snprintf(f->schema, sizeof(f->schema), "agentgate_test_%d_%u",
-	         (int)getpid(), counter++);
-	f->pg = PQconnectdb(dsn);
-	if (PQstatus(f->pg) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect to AGENTGATE_TEST_PG_DSN: %s",
-		        PQerrorMessage(f->pg));
-		return -1;
-	}
-	exec_or_fail(f->pg, "SET client_min_messages = warning");
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-	exec_or_fail(f->pg, sql);
-	snprintf(sql, sizeof(sql), "SET search_path = %s", f->schema);
-	exec_or_fail(f->pg, sql);
-	f->dsn = dsn_with_schema(dsn, f->schema);
-	f->admin = store_admin_connect(f->dsn, err, sizeof(err));
-	if (f->admin == NULL) {
-		fprintf(stderr, "%s\n", err);
-		return -1;
-	}
-	if (migrate) {
-		FILE *out = fopen("/dev/null", "w");
-		bool ok = store_admin_migrate(f->admin, out, err, sizeof(err));
-
-		fclose(out);
-		if (!ok) {
-			fprintf(stderr, "migrate: %s\n", err);
-			return -1;
-		}
-	}
-	f->base = event_base_new();
-	*state = f;
-	return 0;
-}
-
 static int pg_setup(void **state)
 {
-	return pg_setup_common(state, true);
+	return pg_fixture_setup(state, true);
 }
 
 static int pg_setup_empty(void **state)
 {
-	return pg_setup_common(state, false);
+	return pg_fixture_setup(state, false);
 }
 
 static int pg_teardown(void **state)
 {
-	struct pg_fixture *f = *state;
-	char sql[128];
-
-	if (f == NULL)
-		return 0;
-	store_close(f->st);
-	store_admin_close(f->admin);
-	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-	exec_or_fail(f->pg, "RESET search_path");
-	exec_or_fail(f->pg, "SET client_min_messages = warning");
-	exec_or_fail(f->pg, sql);
-	PQfinish(f->pg);
-	if (f->base)
-		event_base_free(f->base);
-	free(f->dsn);
-	free(f);
-	*state = NULL;
-	return 0;
+	return pg_fixture_teardown(state);
 }
-
-#define NEED_PG(f)                                                          \
-	do {                                                                \
-		if ((f) == NULL) {                                          \
-			skip();                                             \
-		}                                                           \
-	} while (0)
 
 static struct store *pg_open(struct pg_fixture *f, long long batch,
                              uint64_t reconnect_ms)
@@ -2137,7 +2010,7 @@ static void test_pg_revoke_notify(void **state)
 	admin_ok(store_admin_agent_revoke(f->admin, "n-bot", "key leaked", err,
 	                                  sizeof(err)),
 	         err);
-	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_true(pg_loop_until(f->base, &seen.calls, 5000));
 	assert_int_equal(seen.id, agent_id(f, "n-bot"));
 	assert_string_equal(seen.reason, "key leaked");
 }
@@ -2270,7 +2143,7 @@ static void test_pg_rejected_records(void **state)
 	NEED_PG(f);
 	/* A constraint the recorder cannot know: PostgreSQL refuses one
 	 * record, the others must still be written. */
-	exec_or_fail(f->pg, "ALTER TABLE auth_events ADD CONSTRAINT no_evil "
+	pg_exec_or_fail(f->pg, "ALTER TABLE auth_events ADD CONSTRAINT no_evil "
 	                    "CHECK (reason <> 'evil')");
 	f->st = pg_open(f, 100, 1000);
 	store_auth_event(f->st, &a);
@@ -2417,7 +2290,7 @@ static void test_pg_copy_duplicate(void **state)
 	int i;
 
 	NEED_PG(f);
-	exec_or_fail(f->pg, "INSERT INTO statements (session_id, seq, status) "
+	pg_exec_or_fail(f->pg, "INSERT INTO statements (session_id, seq, status) "
 	                    "VALUES ('" SID1 "', 2, 'running')");
 	f->st = pg_open(f, 100, 1000);
 	for (i = 1; i <= 3; i++) {
@@ -2494,8 +2367,8 @@ static void test_pg_copy_lost_in_flight(void **state)
 
 	NEED_PG(f);
 	f->st = pg_open(f, 100, 100);
-	exec_or_fail(f->pg, "BEGIN");
-	exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
+	pg_exec_or_fail(f->pg, "BEGIN");
+	pg_exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
 	s = begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT\t1", 8);
 	store_stmt_done(f->st, s, &ok_result);
 	for (i = 0; i < 100 && f->st->rq.n_taken == 0; i++)
@@ -2503,7 +2376,7 @@ static void test_pg_copy_lost_in_flight(void **state)
 	assert_int_equal(f->st->rq.n_taken, 1);
 	run_loop_ms(f->base, 50);
 	terminate(f, f->st->rec.pg);
-	exec_or_fail(f->pg, "COMMIT");
+	pg_exec_or_fail(f->pg, "COMMIT");
 	assert_true(loop_until_written(f, 5000));
 	q1_expect(f->pg, "SELECT sql_text || status FROM statements",
 	          "SELECT\t1ok");
@@ -2563,7 +2436,7 @@ static void test_pg_reconnect(void **state)
 	assert_false(store_pgc_is_up(&f->st->lk));
 	/* While down: lookups answer STORE_DOWN, records wait. */
 	(void)store_lookup_agent(f->st, "corp", "s-r", "orders", lookup_cb, &r);
-	assert_true(loop_until(f->base, &r.calls, 1000));
+	assert_true(pg_loop_until(f->base, &r.calls, 1000));
 	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
 	s = begin(f->st, SID1, 1, 1, 3, "COM_QUERY", "SELECT 1", 8);
 	assert_non_null(s);
@@ -2573,7 +2446,7 @@ static void test_pg_reconnect(void **state)
 	admin_ok(store_admin_agent_revoke(f->admin, "r-bot", "while down", err,
 	                                  sizeof(err)),
 	         err);
-	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_true(pg_loop_until(f->base, &seen.calls, 5000));
 	assert_int_equal(seen.id, agent_id(f, "r-bot"));
 	assert_string_equal(seen.reason, "while down");
 	assert_true(loop_until_written(f, 5000));
@@ -2583,7 +2456,7 @@ static void test_pg_reconnect(void **state)
 	/* Lookups work again. */
 	memset(&r, 0, sizeof(r));
 	(void)store_lookup_agent(f->st, "corp", "s-r", "orders", lookup_cb, &r);
-	assert_true(loop_until(f->base, &r.calls, 5000));
+	assert_true(pg_loop_until(f->base, &r.calls, 5000));
 	assert_int_equal(r.status, STORE_AGENT_REVOKED);
 }
 
@@ -2597,8 +2470,8 @@ static void test_pg_batch_lost_in_flight(void **state)
 	f->st = pg_open(f, 100, 100);
 	/* A batch that cannot finish before its connection is killed: a
 	 * table lock makes the INSERT wait. */
-	exec_or_fail(f->pg, "BEGIN");
-	exec_or_fail(f->pg, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
+	pg_exec_or_fail(f->pg, "BEGIN");
+	pg_exec_or_fail(f->pg, "LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
 	store_session_end(f->st, SID1,
 	                  &(struct store_session_end){.ended_us = 5,
 	                                              .reason = "bye"});
@@ -2607,7 +2480,7 @@ static void test_pg_batch_lost_in_flight(void **state)
 	assert_int_equal(f->st->rq.n_taken, 1);
 	run_loop_ms(f->base, 50);
 	terminate(f, f->st->rec.pg);
-	exec_or_fail(f->pg, "COMMIT");
+	pg_exec_or_fail(f->pg, "COMMIT");
 	assert_true(loop_until_written(f, 5000));
 	q1_expect(f->pg, "SELECT end_reason FROM sessions", "bye");
 	store_get_stats(f->st, &stats);
@@ -2662,13 +2535,13 @@ static void test_pg_server_down(void **state)
 	assert_non_null(s);
 	store_stmt_done(f->st, s, &ok_result);
 	(void)store_lookup_agent(f->st, "corp", "x", "orders", lookup_cb, &r);
-	assert_true(loop_until(f->base, &r.calls, 1000));
+	assert_true(pg_loop_until(f->base, &r.calls, 1000));
 	assert_int_equal(r.status, STORE_AGENT_STORE_DOWN);
 	/* A durable write fails at once; its refusal waits in the queue. */
 	dinfo.seq = 2;
 	s = store_stmt_begin_durable(f->st, &dinfo, durable_cb, &d);
 	assert_non_null(s);
-	assert_true(loop_until(f->base, &d.calls, 1000));
+	assert_true(pg_loop_until(f->base, &d.calls, 1000));
 	assert_false(d.ok);
 	assert_string_equal(d.why, STORE_WHY_UNREACHABLE);
 	store_stmt_done(f->st, s, &refused_result);
@@ -2698,7 +2571,7 @@ static void test_pg_server_down(void **state)
 	for (i = 0; i < 400 && !store_pgc_is_up(&f->st->dur); i++)
 		run_loop_ms(f->base, 5);
 	s = store_stmt_begin_durable(f->st, &dinfo, durable_cb, &d);
-	assert_true(loop_until(f->base, &d.calls, 5000));
+	assert_true(pg_loop_until(f->base, &d.calls, 5000));
 	assert_true(d.ok);
 	store_stmt_done(f->st, s, &ok_result);
 	assert_true(loop_until_written(f, 5000));
@@ -2865,7 +2738,7 @@ static void test_pg_durable_commit(void **state)
 	s = store_stmt_begin_durable(f->st, &write_info, durable_row_cb, &seen);
 	assert_non_null(s);
 	assert_int_equal(seen.calls, 0);
-	assert_true(loop_until(f->base, &seen.calls, 5000));
+	assert_true(pg_loop_until(f->base, &seen.calls, 5000));
 	assert_true(seen.ok);
 	assert_string_equal(seen.row, "running|write|allow|group 'etl' on "
 	                              "orders|UPDATE t SET a = 1|true");
@@ -3011,7 +2884,7 @@ static void test_pg_durable_unreachable(void **state)
 	t0 = core_mono_ms();
 	s = store_stmt_begin_durable(f->st, &write_info, durable_cb, &seen);
 	assert_int_equal(seen.calls, 0);
-	assert_true(loop_until(f->base, &seen.calls, 1000));
+	assert_true(pg_loop_until(f->base, &seen.calls, 1000));
 	assert_true(core_mono_ms() - t0 < 500);
 	assert_false(seen.ok);
 	assert_string_equal(seen.why, STORE_WHY_UNREACHABLE);
@@ -3036,18 +2909,18 @@ static void test_pg_durable_timeout(void **state)
 
 	NEED_PG(f);
 	f->st = pg_open_cfg(f, 300, 50);
-	exec_or_fail(f->pg, "BEGIN");
-	exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
+	pg_exec_or_fail(f->pg, "BEGIN");
+	pg_exec_or_fail(f->pg, "LOCK TABLE statements IN ACCESS EXCLUSIVE MODE");
 	t0 = core_mono_ms();
 	s = store_stmt_begin_durable(f->st, &write_info, durable_cb, &seen);
-	assert_true(loop_until(f->base, &seen.calls, 3000));
+	assert_true(pg_loop_until(f->base, &seen.calls, 3000));
 	took = core_mono_ms() - t0;
 	assert_false(seen.ok);
 	assert_string_equal(seen.why, STORE_WHY_TIMEOUT);
 	assert_true(took >= 250 && took < 2000);
 	store_stmt_done(f->st, s, &refused_result);
 	run_loop_ms(f->base, 50);
-	exec_or_fail(f->pg, "COMMIT");
+	pg_exec_or_fail(f->pg, "COMMIT");
 	assert_true(loop_until_settled(f, 5000));
 	/* Whatever order the late write and the upsert took the lock in. */
 	for (i = 0; i < 50; i++) {
@@ -3070,7 +2943,7 @@ static void test_pg_durable_timeout(void **state)
 		run_loop_ms(f->base, 5);
 	info.seq = 2;
 	s = store_stmt_begin_durable(f->st, &info, durable_cb, &again);
-	assert_true(loop_until(f->base, &again.calls, 3000));
+	assert_true(pg_loop_until(f->base, &again.calls, 3000));
 	assert_true(again.ok);
 	store_stmt_done(f->st, s, &ok_result);
 	assert_true(loop_until_settled(f, 5000));
@@ -3220,7 +3093,7 @@ static void test_pg_query(void **state)
 	memset(&r[0], 0, sizeof(r[0]));
 	(void)store_query(f->st, "SELECT current_schema()", 0, NULL, rows_cb,
 	                  &r[0]);
-	assert_true(loop_until(f->base, &r[0].calls, 5000));
+	assert_true(pg_loop_until(f->base, &r[0].calls, 5000));
 	assert_true(r[0].ok);
 	assert_string_equal(r[0].cells[0], f->schema);
 }
@@ -3243,15 +3116,15 @@ static void test_pg_listen(void **state)
 	assert_false(store_listen(f->st, "Not valid", notify_cb, &a));
 	/* In effect: one reload call each, from the loop. */
 	assert_int_equal(a.calls, 0);
-	assert_true(loop_until(f->base, &b.reloads, 5000));
+	assert_true(pg_loop_until(f->base, &b.reloads, 5000));
 	assert_int_equal(a.reloads, 1);
 	snprintf(sql, sizeof(sql), "NOTIFY %s, 'hello'", chan);
-	exec_or_fail(f->pg, sql);
-	assert_true(loop_until(f->base, &b.payloads, 5000));
+	pg_exec_or_fail(f->pg, sql);
+	assert_true(pg_loop_until(f->base, &b.payloads, 5000));
 	assert_string_equal(a.last, "hello");
 	assert_string_equal(b.last, "hello");
 	snprintf(sql, sizeof(sql), "SELECT pg_notify('%s', '')", chan);
-	exec_or_fail(f->pg, sql);
+	pg_exec_or_fail(f->pg, sql);
 	for (i = 0; i < 200 && a.payloads < 2; i++)
 		run_loop_ms(f->base, 5);
 	assert_int_equal(a.payloads, 2);
@@ -3263,7 +3136,7 @@ static void test_pg_listen(void **state)
 	assert_int_equal(a.reloads, 2);
 	assert_int_equal(b.reloads, 2);
 	snprintf(sql, sizeof(sql), "NOTIFY %s, 'again'", chan);
-	exec_or_fail(f->pg, sql);
+	pg_exec_or_fail(f->pg, sql);
 	for (i = 0; i < 200 && a.payloads < 3; i++)
 		run_loop_ms(f->base, 5);
 	assert_string_equal(a.last, "again");
@@ -3326,7 +3199,7 @@ static void test_pg_policy_admin(void **state)
 	         err);
 	f->st = pg_open(f, 100, 1000);
 	assert_true(store_listen(f->st, STORE_POLICY_CHANNEL, notify_cb, &seen));
-	assert_true(loop_until(f->base, &seen.reloads, 5000));
+	assert_true(pg_loop_until(f->base, &seen.reloads, 5000));
 
 	text = policy_show(f, NULL, NULL, NULL);
 	assert_string_equal(text, "no policy rules (the built-in defaults "
@@ -3354,7 +3227,7 @@ static void test_pg_policy_admin(void **state)
 	assert_string_equal(seen.last, "");
 	/* The same key again changes the action and the time, not the
 	 * count. */
-	exec_or_fail(f->pg, "UPDATE policies SET updated_at = "
+	pg_exec_or_fail(f->pg, "UPDATE policies SET updated_at = "
 	                    "'2000-01-01 00:00:00+00' WHERE scope = 'group'");
 	admin_ok(store_admin_policy_set(f->admin, "group", "etl", "orders",
 	                                "write", "review", NULL, err, sizeof(err)),
