@@ -922,7 +922,10 @@ static const char session_statements_sql[] =
     "SELECT st.seq, " TS("st.started_at") ", coalesce(st.class, ''),"
     " coalesce(st.decision, ''), coalesce(st.status, ''),"
     " left(coalesce(st.sql_text, st.command_name, ''), " SQL_TIMELINE "),"
-    " length(coalesce(st.sql_text, '')) > " SQL_TIMELINE ", st.approval_id,"
+    " length(coalesce(st.sql_text, '')) > " SQL_TIMELINE ","
+    " (SELECT r.id FROM approval_requests r WHERE r.session_id ="
+    " st.session_id AND r.stmt_seq = st.seq ORDER BY r.created_at DESC"
+    " LIMIT 1),"
     " st.error_code, coalesce(st.error_message, ''), st.duration_us"
     " FROM statements st WHERE st.session_id = $1 AND st.seq > $2::bigint"
     " ORDER BY st.seq LIMIT " LIST_MORE;
