@@ -13,7 +13,9 @@
 # Environment:
 #   AGENTGATE_PORT_BASE      first port to try (default 24000); ten ports are
 #                            used, the first free block of ten at or above it
-#   AGENTGATE_START_TIMEOUT  seconds to wait for each server (default 30)
+#   AGENTGATE_START_TIMEOUT  seconds to wait for each server (default 90: a
+#                            loaded machine has been seen to take over 30 s to
+#                            load the identity provider's modules)
 #   AGENTGATE_PG_DURABLE     1 keeps PostgreSQL's fsync defaults (default: off,
 #                            fast and not crash-safe)
 #   AGENTGATE_REVIEWER_REDIRECT_URIS  redirect URIs registered for reviewer-web
@@ -35,7 +37,7 @@ case "$CMD" in start|stop|status|env|restart-idp) ;; *) usage ;; esac
 mkdir -p -- "$2"
 DIR="$(cd -- "$2" && pwd -P)"
 
-TIMEOUT="${AGENTGATE_START_TIMEOUT:-30}"
+TIMEOUT="${AGENTGATE_START_TIMEOUT:-90}"
 ENV_FILE="$DIR/env.sh"
 TLS="$DIR/tls"
 SECRETS="$DIR/secrets"
