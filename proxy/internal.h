@@ -139,8 +139,8 @@ enum backend_state {
 struct recent {
 	uint64_t seq;
 	int64_t at_us;
-	char cls[12];
-	char decision[12];
+	const char *cls;      /* static names (sql_class_name, ...) */
+	const char *decision;
 	char text[RECENT_TEXT_MAX];
 	size_t text_len;
 };

@@ -1000,26 +1000,35 @@ static void durable_cb(void *arg, bool ok, const char *why)
 	process_commands(s);
 }
 
+/* Refuses the command at hand when no statement may run unrecorded (the
+ * audit queue is full or PostgreSQL has been away past its grace). */
+static bool store_refuses(struct session *s)
+{
+	const char *why = NULL;
+	char msg[300];
+
+	if (store_accepting(s->proxy->store, &why))
+		return false;
+	snprintf(msg, sizeof msg,
+	         "agentgate: statement refused: the audit store is unavailable "
+	         "(%s)",
+	         why);
+	send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
+	return true;
+}
+
 /* Forward the command in s->cmd, recording it first when `record`.
  * Statements that may change data (classified and not read) are recorded
  * durably — committed in PostgreSQL — before they are forwarded. */
 static void forward(struct session *s, enum resp_kind kind, bool execute,
                     bool record, const void *text, size_t text_len)
 {
-	const char *why = NULL;
-	char msg[300];
 	struct store_stmt_info info;
 	bool durable = s->verdict.classified && s->verdict.cls != SQL_READ;
 
 	if (record) {
-		if (!store_accepting(s->proxy->store, &why)) {
-			snprintf(msg, sizeof msg,
-			         "agentgate: statement refused: the audit store is "
-			         "unavailable (%s)",
-			         why);
-			send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
+		if (store_refuses(s))
 			return;
-		}
 		s->cmd_started_us = (uint64_t)core_wall_us();
 		info = (struct store_stmt_info){
 		    .session_id = s->id,
@@ -1134,9 +1143,10 @@ static void remember(struct session *s, const struct store_stmt_info *i)
 		s->n_recent++;
 	r->seq = i->seq;
 	r->at_us = i->started_us;
-	snprintf(r->cls, sizeof r->cls, "%s", i->cls);
-	snprintf(r->decision, sizeof r->decision, "%s",
-	         i->decision ? i->decision : "");
+	/* Runs for every recorded statement: keep pointers to the static
+	 * names, copy only (the start of) the text. */
+	r->cls = i->cls;
+	r->decision = i->decision ? i->decision : "";
 	r->text_len = i->text_len < RECENT_TEXT_MAX ? i->text_len
 	                                            : RECENT_TEXT_MAX;
 	if (i->text && r->text_len)
@@ -1284,7 +1294,6 @@ static void review(struct session *s, enum resp_kind kind, bool execute,
 	const struct cfg_approvals *c = &s->proxy->cfg->approvals;
 	struct core_buf ctx = {0};
 	char msg[400];
-	const char *why;
 
 	if (approvals_grant_find(s->proxy->approvals, s->agent_id,
 	                         s->connection, v->cls, s->grant_id)) {
@@ -1302,14 +1311,8 @@ static void review(struct session *s, enum resp_kind kind, bool execute,
 		refuse(s, ER_TABLEACCESS_DENIED, "42000", msg, text, text_len);
 		return;
 	}
-	if (!store_accepting(s->proxy->store, &why)) {
-		snprintf(msg, sizeof msg,
-		         "agentgate: statement refused: the audit store is "
-		         "unavailable (%s)",
-		         why);
-		send_err(s, ER_OPTION_PREVENTS_STATEMENT, "HY000", msg);
+	if (store_refuses(s))
 		return;
-	}
 	s->held_kind = kind;
 	s->held_execute = execute;
 	s->held_text = text;

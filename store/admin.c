@@ -574,23 +574,23 @@ static void describe_rule(char *out, size_t outlen, const char *scope,
 	snprintf(out, outlen, "%s on %s for class '%s'", who, where, cls);
 }
 
-/* A comma separated list of group names: each 1-128 bytes, no spaces
- * inside, no control characters. */
+/* A comma separated list of group names, each one valid_group() accepts. */
 static bool valid_groups(const char *list)
 {
-	size_t n = 0;
+	char name[POLICY_SUBJECT_MAX + 2];
 
-	for (const char *p = list; *p; p++) {
-		if (*p == ',') {
-			if (n == 0)
-				return false;
-			n = 0;
-			continue;
-		}
-		if ((unsigned char)*p <= ' ' || *p == 0x7f || ++n > 128)
+	for (const char *p = list;; p++) {
+		size_t n = strcspn(p, ",");
+		if (n >= sizeof name)
 			return false;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!valid_group(name))
+			return false;
+		p += n;
+		if (*p == '\0')
+			return true;
 	}
-	return n > 0;
 }
 
 bool store_admin_policy_set(struct store_admin *a, const char *scope,

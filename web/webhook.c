@@ -34,6 +34,7 @@
 
 struct delivery {
 	struct webhook *wh;
+	size_t slot;               /* in wh->deliveries and wh->marks */
 	char id[24];
 	struct idp_http *http;
 };
@@ -77,12 +78,8 @@ static void mark_cb(void *arg, bool ok, const char *err, size_t nrows,
 	(void)cells;
 	if (!ok)
 		log_warn("webhook: cannot record delivery %s: %s", d->id, err);
-	for (size_t i = 0; i < BATCH; i++)
-		if (wh->marks[i] && wh->deliveries[i] == d)
-			wh->marks[i] = NULL;
-	for (size_t i = 0; i < BATCH; i++)
-		if (wh->deliveries[i] == d)
-			wh->deliveries[i] = NULL;
+	wh->marks[d->slot] = NULL;
+	wh->deliveries[d->slot] = NULL;
 	free(d);
 	wh->in_flight--;
 	round_maybe_done(wh);
@@ -95,14 +92,11 @@ static void post_cb(void *arg, int status, const char *body, size_t len,
 	struct webhook *wh = d->wh;
 	const char *params[2] = {d->id, NULL};
 	char why[300];
-	size_t slot = 0;
+	size_t slot = d->slot;
 
 	(void)body;
 	(void)len;
 	d->http = NULL;
-	for (size_t i = 0; i < BATCH; i++)
-		if (wh->deliveries[i] == d)
-			slot = i;
 	if (!err && status >= 200 && status < 300) {
 		wh->marks[slot] = store_query(
 		    wh->store,
@@ -168,6 +162,7 @@ static void claim_cb(void *arg, bool ok, const char *err, size_t nrows,
 			          row[0], row[2]);
 		d = core_xcalloc(1, sizeof *d);
 		d->wh = wh;
+		d->slot = i;
 		snprintf(d->id, sizeof d->id, "%s", row[0]);
 		headers[h++] = "X-Agentgate-Event";
 		headers[h++] = row[2];
